@@ -1,0 +1,1 @@
+"""Pure domain rules and analysis: no files, no database, no Streamlit."""

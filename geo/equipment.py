@@ -1,0 +1,43 @@
+"""Water-safety equipment ("四个一") rules: is a water body's equipment complete?"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geo.vocab import FOUR_ITEMS
+
+
+def status_column(item: str) -> str:
+    """Column holding the status of one equipment item, e.g. 'sign' -> 'sign_status'."""
+    return f"{item}_status"
+
+
+def completeness(statuses: dict[str, str | None]) -> str:
+    """Classify one water body's four items as 'complete', 'incomplete' or 'unknown'.
+
+    Any item missing or damaged makes the set incomplete, even when others are unchecked,
+    because a known gap is what staff must act on. Otherwise any unchecked item makes it unknown.
+    """
+    values = [statuses.get(item) or "unknown" for item in FOUR_ITEMS]
+    if any(value in ("missing", "damaged") for value in values):
+        return "incomplete"
+    if any(value != "present" for value in values):
+        return "unknown"
+    return "complete"
+
+
+def completeness_series(frame: pd.DataFrame) -> pd.Series:
+    """Vectorised `completeness` over a water-body frame with `<item>_status` columns."""
+    cols = [status_column(item) for item in FOUR_ITEMS]
+    values = frame[cols].fillna("unknown").astype(str)
+    bad = values.isin(["missing", "damaged"]).any(axis=1)
+    all_present = (values == "present").all(axis=1)
+    result = pd.Series("unknown", index=frame.index, dtype=object)
+    result[all_present] = "complete"
+    result[bad] = "incomplete"
+    return result
+
+
+def missing_items(statuses: dict[str, str | None]) -> list[str]:
+    """Equipment items (four items and fence) reported missing or damaged."""
+    return [item for item, value in statuses.items() if value in ("missing", "damaged")]

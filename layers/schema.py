@@ -1,0 +1,53 @@
+"""SQLAlchemy tables for PostGIS, derived from the catalogue (Alembic autogenerates from this)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+
+from geo.crs import STORAGE_EPSG
+from layers.catalogue import LAYERS, Layer
+
+GEOMETRY_COLUMN = "geom"
+
+_TYPES = {
+    "text": sa.Text,
+    "int": sa.Integer,
+    "float": sa.Float,
+    "bool": sa.Boolean,
+    "date": sa.Date,
+    "datetime": sa.DateTime,
+}
+
+metadata = sa.MetaData()
+
+
+def _table(layer: Layer) -> sa.Table:
+    columns: list[sa.Column] = []
+    for col in layer.columns:
+        columns.append(
+            sa.Column(
+                col.name,
+                _TYPES[col.kind](),
+                primary_key=col.name == layer.key,
+                nullable=not col.required,
+                index=col.name in layer.admin_codes,
+                comment=col.label,
+            )
+        )
+    if layer.geometry is not None:
+        columns.append(
+            sa.Column(
+                GEOMETRY_COLUMN,
+                Geometry(
+                    geometry_type=layer.geometry.upper(),
+                    srid=STORAGE_EPSG,
+                    spatial_index=True,
+                ),
+                nullable=False,
+            )
+        )
+    return sa.Table(layer.name, metadata, *columns, comment=layer.label)
+
+
+TABLES: dict[str, sa.Table] = {name: _table(layer) for name, layer in LAYERS.items()}

@@ -1,0 +1,248 @@
+"""GeoPackage backend: one .gpkg file (OGC standard, opens in QGIS), the zero-setup default.
+
+Layers are written and read with pyogrio (GDAL), which keeps the GeoPackage's R-tree spatial
+index; record tables without geometry are GeoPackage attribute tables. A write goes to a copy
+of the file that replaces the original only when every layer is written, so a failed write
+leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from layers.catalogue import LAYERS, Layer, empty_frame
+from layers.errors import SchemaBehindError, StoreError
+from layers.store.base import Bbox, Store
+
+# Bump with an upgrade step in `_UPGRADES` whenever the catalogue changes a GeoPackage table.
+SCHEMA_VERSION = 1
+META_TABLE = "shouhu_meta"
+GEOMETRY_COLUMN = "geom"
+
+
+class GeoPackageStore(Store):
+    """A store in a single GeoPackage file."""
+
+    kind = "gpkg"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def describe(self) -> str:
+        return f"GeoPackage 文件 {self.path}"
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def schema_version(self) -> int | None:
+        """The file's schema version; None if it is a GeoPackage that Shouhu never initialised."""
+        _require_geopackage(self.path)
+        with _connect(self.path) as con:
+            has_meta = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)
+            ).fetchone()
+            if not has_meta:
+                return None
+            row = con.execute(
+                f"SELECT value FROM {META_TABLE} WHERE key='schema_version'"
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def check(self) -> None:
+        version = self.schema_version()
+        if version is None:
+            raise SchemaBehindError(
+                f"{self.path} 是 GeoPackage 文件，但不是守护数据库（缺少结构信息）。"
+                f"请运行 “shouhu db upgrade --store {self.path}” 初始化，或用 “shouhu demo” 生成示范数据。"
+            )
+        if version < SCHEMA_VERSION:
+            raise SchemaBehindError(
+                f"{self.path} 的数据结构版本为 {version}，低于本程序需要的 {SCHEMA_VERSION}。"
+                f"请先备份该文件，再运行 “shouhu db upgrade --store {self.path}”。"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} 由更新版本的守护创建（结构版本 {version}），请升级本程序后再打开。"
+            )
+
+    def upgrade(self) -> None:
+        """Create the file with every catalogue layer, or add what an older version lacks."""
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with _staged_copy(self.path, exists=False) as tmp:
+                _create_schema(tmp)
+            return
+        version = self.schema_version()
+        if version is not None and version >= SCHEMA_VERSION:
+            return
+        with _staged_copy(self.path, exists=True) as tmp:
+            existing = set(pyogrio.list_layers(tmp)[:, 0])
+            _create_schema(tmp, skip=existing)
+
+    # -- data -------------------------------------------------------------------------------
+
+    def _write(self, frames: dict[str, pd.DataFrame], replace: bool) -> None:
+        self.check()
+        with _staged_copy(self.path, exists=True) as tmp:
+            for name, frame in frames.items():
+                layer = LAYERS[name]
+                if replace:
+                    _truncate(tmp, name)
+                if len(frame):
+                    _append(tmp, layer, frame)
+
+    def _read(
+        self, layer: Layer, bbox: Bbox | None, code_filter: tuple[str, list[str]] | None
+    ) -> pd.DataFrame:
+        self.check()
+        where = None
+        if code_filter is not None:
+            column, codes = code_filter
+            if not codes:
+                return empty_frame(layer)
+            where = f"{column} IN ({', '.join(repr(str(c)) for c in codes)})"
+        frame = pyogrio.read_dataframe(
+            self.path,
+            layer=layer.name,
+            bbox=bbox,
+            where=where,
+            read_geometry=layer.geometry is not None,
+            fid_as_index=False,
+        )
+        if layer.geometry is not None and not isinstance(frame, gpd.GeoDataFrame):
+            frame = gpd.GeoDataFrame(frame, geometry=[], crs=4326)
+        return frame
+
+    def count(self, name: str) -> int:
+        self.check()
+        with _connect(self.path) as con:
+            return int(con.execute(f'SELECT count(*) FROM "{LAYERS[name].name}"').fetchone()[0])
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _require_geopackage(path: Path) -> None:
+    """Raise a clear StoreError unless `path` is a readable GeoPackage file."""
+    if not path.exists():
+        raise StoreError(
+            f"找不到数据文件 {path}。请检查路径，或运行 “shouhu demo --out {path}” 生成示范数据。"
+        )
+    if path.is_dir():
+        raise StoreError(f"{path} 是文件夹，不是 GeoPackage 文件。请指定一个 .gpkg 文件。")
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        raise StoreError(f"无法读取 {path}：没有权限或文件被占用。请检查文件权限。", str(exc)) from exc
+    if header != b"SQLite format 3\x00":
+        raise StoreError(
+            f"{path} 不是 GeoPackage 文件（文件内容不是 SQLite/GeoPackage 格式）。"
+            "请选择守护生成的 .gpkg 文件。"
+        )
+    try:
+        with _connect(path) as con:
+            ok = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='gpkg_contents'"
+            ).fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} 已损坏或不是 GeoPackage 文件，无法打开。", str(exc)) from exc
+    if not ok:
+        raise StoreError(
+            f"{path} 是 SQLite 数据库，但不是 GeoPackage 文件（缺少 gpkg_contents 表）。"
+            "请选择守护生成的 .gpkg 文件。"
+        )
+
+
+class _staged_copy:
+    """Context manager: work on a temporary copy, then atomically replace the original."""
+
+    def __init__(self, path: Path, exists: bool):
+        self.path = path
+        self.exists = exists
+
+    def __enter__(self) -> Path:
+        fd, name = tempfile.mkstemp(suffix=".gpkg", prefix=".shouhu-", dir=self.path.parent)
+        os.close(fd)
+        self.tmp = Path(name)
+        if self.exists:
+            shutil.copyfile(self.path, self.tmp)
+        else:
+            self.tmp.unlink()
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _create_schema(path: Path, skip: set[str] = frozenset()) -> None:
+    for layer in LAYERS.values():
+        if layer.name in skip:
+            continue
+        _write_frame(path, layer, empty_frame(layer), append=False)
+        _create_indexes(path, layer)
+    meta = pd.DataFrame({"key": ["schema_version"], "value": [str(SCHEMA_VERSION)]})
+    pyogrio.write_dataframe(meta, path, layer=META_TABLE, driver="GPKG")
+
+
+def _write_frame(path: Path, layer: Layer, frame: pd.DataFrame, append: bool) -> None:
+    if layer.geometry is not None:
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            layer=layer.name,
+            driver="GPKG",
+            geometry_type="Unknown" if layer.geometry == "Geometry" else layer.geometry,
+            append=append,
+            promote_to_multi=False,
+            GEOMETRY_NAME=GEOMETRY_COLUMN,
+        )
+    else:
+        pyogrio.write_dataframe(
+            pd.DataFrame(frame), path, layer=layer.name, driver="GPKG", append=append
+        )
+
+
+def _append(path: Path, layer: Layer, frame: pd.DataFrame) -> None:
+    try:
+        _write_frame(path, layer, frame, append=True)
+    except Exception as exc:  # GDAL reports a unique-key clash as a generic write error
+        if "UNIQUE" in str(exc).upper():
+            raise StoreError(
+                f"图层“{layer.label}”中已有相同编号（{layer.column(layer.key).label}）的记录，"
+                "未写入任何数据。",
+                str(exc),
+            ) from exc
+        raise
+
+
+def _create_indexes(path: Path, layer: Layer) -> None:
+    """Unique key and admin-code indexes (the R-tree spatial index is made by GDAL)."""
+    with sqlite3.connect(path) as con:
+        con.execute(
+            f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{layer.name}_{layer.key}" '
+            f'ON "{layer.name}" ("{layer.key}")'
+        )
+        for code in layer.admin_codes:
+            con.execute(
+                f'CREATE INDEX IF NOT EXISTS "ix_{layer.name}_{code}" ON "{layer.name}" ("{code}")'
+            )
+
+
+def _truncate(path: Path, name: str) -> None:
+    with sqlite3.connect(path) as con:
+        con.execute(f'DELETE FROM "{name}"')
