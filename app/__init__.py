@@ -1,0 +1,1 @@
+"""Front ends: the Streamlit app and the `shouhu` CLI, both thin over `app.services`."""

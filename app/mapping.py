@@ -1,0 +1,227 @@
+"""Build the folium map with every script served by the app itself (no CDN, no tiles needed).
+
+folium's classes point at public CDNs; offline that leaves a blank map. `use_local_assets`
+rewrites each element's scripts and styles to the copies vendored into app/static/vendor
+(served by Streamlit at /app/static/…) and refuses any element whose assets we do not have.
+"""
+
+from __future__ import annotations
+
+import re
+
+import branca
+import folium
+from folium.plugins import FastMarkerCluster
+from jinja2 import Template
+
+from app import messages as M
+from app.services import MapData
+from geo.vocab import COMPLETENESS, EQUIPMENT_ITEMS, EQUIPMENT_STATUSES, FACILITY_TYPES
+from geo.vocab import SLOPE_GRADES, WATER_TYPES
+from layers.catalogue import FACILITIES, SLOPES, VILLAGES, WATER_BODIES
+
+STATIC_PREFIX = "/app/static/vendor"
+LOCAL_JS = {
+    "leaflet": f"{STATIC_PREFIX}/leaflet/leaflet.js",
+    "markerclusterjs": f"{STATIC_PREFIX}/markercluster/leaflet.markercluster.js",
+}
+LOCAL_CSS = {
+    "leaflet_css": f"{STATIC_PREFIX}/leaflet/leaflet.css",
+    "markerclustercss": f"{STATIC_PREFIX}/markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": f"{STATIC_PREFIX}/markercluster/MarkerCluster.Default.css",
+}
+# folium's Map also loads jQuery, Bootstrap and awesome-markers; nothing we draw uses them.
+_UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
+           "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
+
+TIANDITU_URL = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+
+
+class UnservedAssetError(RuntimeError):
+    """A map element needs a script or style that the app does not serve locally."""
+
+
+def _walk(element):
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def use_local_assets(fmap: folium.Map) -> folium.Map:
+    """Point every element's scripts and styles at the app's own static files."""
+    for element in _walk(fmap):
+        for attr, local in (("default_js", LOCAL_JS), ("default_css", LOCAL_CSS)):
+            assets = getattr(element, attr, None)
+            if not assets:
+                continue
+            rewritten = []
+            for name, _url in assets:
+                if name in _UNUSED:
+                    continue
+                if name not in local:
+                    raise UnservedAssetError(f"{type(element).__name__} needs {name}: vendor it")
+                rewritten.append((name, local[name]))
+            setattr(element, attr, rewritten)
+    return fmap
+
+
+class Legend(branca.element.MacroElement):
+    """A legend drawn as a Leaflet control, so it lives inside the map (and in st_folium)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            map.getContainer().style.background = '#f7f6f2';
+            var legend = L.control({position: 'bottomright'});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'shouhu-legend');
+                div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 10px;'
+                    + 'border-radius:4px;font:13px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)';
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str):
+        super().__init__()
+        self._name = "Legend"
+        self.html = html
+
+
+def _swatch(color: str, label: str, shape: str = "square") -> str:
+    radius = "50%" if shape == "circle" else "2px"
+    return (
+        f'<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
+        f'background:{color};border-radius:{radius};vertical-align:middle"></span>{label}</div>'
+    )
+
+
+def legend_html() -> str:
+    rows = [f"<b>{M.MAP_LEGEND_TITLE}</b>"]
+    rows += [_swatch(WATER_BODIES.style[code], f"水域：{label}") for code, label in COMPLETENESS.items()]
+    rows.append(_swatch(SLOPES.style["fillColor"], M.LEGEND_SLOPE))
+    rows.append(_swatch(FACILITIES.style["color"], M.LEGEND_FACILITY, "circle"))
+    rows.append(_swatch("#1f5fa8", M.LEGEND_HOUSEHOLD, "circle"))
+    rows.append(_swatch(VILLAGES.style["fillColor"], M.LEGEND_VILLAGE))
+    return "".join(rows)
+
+
+_HOUSEHOLD_CALLBACK = """
+function (row) {
+    var m = L.circleMarker(new L.LatLng(row[0], row[1]),
+        {radius: 5, color: '#1f5fa8', weight: 1, fillOpacity: 0.8});
+    m.bindPopup('儿童 ' + row[2] + ' 名');
+    return m;
+}
+"""
+
+
+def _water_display(water):
+    out = water[["water_id", "geometry"]].copy()
+    out["名称"] = water["name"].fillna("（未命名）")
+    out["类型"] = water["water_type"].map(WATER_TYPES)
+    out["四个一"] = water["completeness"].map(COMPLETENESS)
+    for item, label in EQUIPMENT_ITEMS.items():
+        out[label] = water[f"{item}_status"].map(EQUIPMENT_STATUSES).fillna("未核查")
+    out["最近巡查"] = water["last_inspection_date"].dt.strftime("%Y-%m-%d").fillna("无记录")
+    out["completeness"] = water["completeness"]
+    return out
+
+
+def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
+    """The risk map: villages, water by equipment completeness, slopes, facilities, households."""
+    bounds = data.villages.total_bounds if len(data.villages) else None
+    fmap = folium.Map(tiles=None, min_zoom=5, control_scale=True, prefer_canvas=True)
+    fmap.options["maxZoom"] = 18  # with no tile layer Leaflet has no maxZoom; clustering needs one
+    if tianditu_key:
+        base = folium.FeatureGroup(name=M.MAP_BASE_TIANDITU, show=False)
+        for layer in ("vec", "cva"):
+            folium.TileLayer(
+                TIANDITU_URL.format(layer=layer, key=tianditu_key, s="{s}"),
+                attr="天地图", subdomains="01234567", max_zoom=18,
+            ).add_to(base)
+        base.add_to(fmap)
+
+    villages = folium.FeatureGroup(name=M.MAP_LAYER_VILLAGES)
+    folium.GeoJson(
+        data.villages[["village_code", "name", "geometry"]],
+        style_function=lambda _f: VILLAGES.style,
+        tooltip=folium.GeoJsonTooltip(["name", "village_code"], aliases=["村（社区）", "代码"]),
+    ).add_to(villages)
+    villages.add_to(fmap)
+
+    slopes = folium.FeatureGroup(name=M.MAP_LAYER_SLOPES)
+    if len(data.slopes):
+        shown = data.slopes[["name", "geometry"]].assign(
+            等级=data.slopes["hazard_grade"].map(SLOPE_GRADES)
+        )
+        folium.GeoJson(
+            shown,
+            style_function=lambda _f: SLOPES.style,
+            popup=folium.GeoJsonPopup(["name", "等级"], aliases=["名称", "隐患等级"]),
+        ).add_to(slopes)
+    slopes.add_to(fmap)
+
+    water = folium.FeatureGroup(name=M.MAP_LAYER_WATER)
+    if len(data.water):
+        shown = _water_display(data.water)
+        colors = WATER_BODIES.style
+
+        def water_style(feature):
+            color = colors[feature["properties"]["completeness"]]
+            return {"color": color, "fillColor": color, "weight": 3, "fillOpacity": 0.6}
+
+        fields = ["名称", "类型", "四个一", *EQUIPMENT_ITEMS.values(), "最近巡查"]
+        folium.GeoJson(
+            shown,
+            style_function=water_style,
+            popup=folium.GeoJsonPopup(fields),
+        ).add_to(water)
+    water.add_to(fmap)
+
+    facilities = folium.FeatureGroup(name=M.MAP_LAYER_FACILITIES)
+    if len(data.facilities):
+        shown = data.facilities[["name", "children_count", "geometry"]].assign(
+            类型=data.facilities["facility_type"].map(FACILITY_TYPES),
+            儿童人数=data.facilities["children_count"].astype("float").fillna(0).astype(int),
+        )[["name", "类型", "儿童人数", "geometry"]]
+        folium.GeoJson(
+            shown,
+            marker=folium.CircleMarker(radius=7, color="#ffffff", weight=2, fill=True,
+                                       fill_color=FACILITIES.style["color"], fill_opacity=1),
+            popup=folium.GeoJsonPopup(["name", "类型", "儿童人数"], aliases=["名称", "类型", "儿童人数"]),
+        ).add_to(facilities)
+    facilities.add_to(fmap)
+
+    households = folium.FeatureGroup(name=M.MAP_LAYER_HOUSEHOLDS)
+    rows = data.households[["lat", "lon", "children"]].round(6).values.tolist()
+    FastMarkerCluster(rows, callback=_HOUSEHOLD_CALLBACK).add_to(households)
+    households.add_to(fmap)
+
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    Legend(legend_html()).add_to(fmap)
+    if bounds is not None:
+        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return use_local_assets(fmap)
+
+
+def external_urls(html: str) -> list[str]:
+    """http(s) URLs a rendered map page would load (should be none, or only Tianditu tiles)."""
+    found = re.findall(r'(?:src|href)\s*=\s*["\'](https?://[^"\']+)', html)
+    return sorted(set(found))
+
+
+def map_html(fmap: folium.Map) -> str:
+    """The whole standalone map page (for tests and downloads)."""
+    return fmap.get_root().render()
+

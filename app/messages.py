@@ -1,0 +1,35 @@
+"""User-interface text (zh-CN), in one place."""
+
+from __future__ import annotations
+
+from geo.vocab import COMPLETENESS
+
+APP_TITLE = "守护 · 儿童防溺水与汛期隐患地图"
+DEMO_BANNER = "当前为示范数据：地名、人员、编码均为虚构。"
+
+PAGE_HOME = "概览"
+PAGE_MAP = "风险地图"
+PAGE_LAYERS = "数据图层"
+
+STORE_PROBLEM = "数据库无法使用"
+STORE_HOWTO = "修正后刷新本页面即可。"
+
+MAP_LAYER_VILLAGES = "村（社区）边界"
+MAP_LAYER_WATER = "水域（按四个一状态）"
+MAP_LAYER_SLOPES = "易涝易滑坡体"
+MAP_LAYER_FACILITIES = "儿童场所"
+MAP_LAYER_HOUSEHOLDS = "儿童家庭（聚合）"
+MAP_BASE_NONE = "无底图（离线）"
+MAP_BASE_TIANDITU = "天地图矢量"
+MAP_LEGEND_TITLE = "图例"
+MAP_NO_NAMES = "地图上不显示儿童姓名；家庭点位按数量聚合显示。"
+MAP_FILTER_VILLAGE = "村（社区）"
+MAP_ALL_VILLAGES = "全部"
+
+LEGEND_WATER = {code: label for code, label in COMPLETENESS.items()}
+LEGEND_SLOPE = "易涝易滑坡体"
+LEGEND_FACILITY = "儿童场所"
+LEGEND_HOUSEHOLD = "儿童家庭（数字为户数）"
+LEGEND_VILLAGE = "村（社区）边界"
+
+POPUP_CHILDREN = "儿童 {n} 名"

@@ -1,0 +1,85 @@
+"""Framework-free services the app pages and the CLI call: open stores, gather map data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.equipment import completeness_series
+from layers.catalogue import LAYERS
+from layers.store import Store, open_store
+
+
+def open_checked_store(spec: str | None = None) -> Store:
+    """Open the store and check it is usable; raises StoreError with a Chinese message."""
+    store = open_store(spec)
+    try:
+        store.check()
+    except Exception:
+        store.close()
+        raise
+    return store
+
+
+def layer_counts(store: Store) -> pd.DataFrame:
+    """One row per catalogue layer: name, Chinese label, row count, whether it holds personal data."""
+    rows = [
+        {
+            "图层": layer.label,
+            "表名": name,
+            "记录数": store.count(name),
+            "几何类型": layer.geometry or "（无几何）",
+            "含个人信息": "是" if layer.sensitive else "否",
+        }
+        for name, layer in LAYERS.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class MapData:
+    """What the map page draws. Households carry counts only, never names or addresses."""
+
+    townships: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    water: gpd.GeoDataFrame
+    slopes: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    households: pd.DataFrame  # household_id, village_code, lon, lat, children
+
+
+def map_data(store: Store, village_codes: list[str] | None = None) -> MapData:
+    """Read the layers for the map, limited to the given villages (all when None)."""
+    water = store.read_layer("water_bodies", village_codes=village_codes)
+    water["completeness"] = completeness_series(water)
+    households = store.read_layer("households", village_codes=village_codes)
+    children = store.read_layer("children", village_codes=village_codes)
+    per_household = children.groupby("household_id").size()
+    points = pd.DataFrame(
+        {
+            "household_id": households["household_id"],
+            "village_code": households["village_code"],
+            "lon": households.geometry.x,
+            "lat": households.geometry.y,
+            "children": households["household_id"].map(per_household).fillna(0).astype(int),
+        }
+    )
+    return MapData(
+        townships=store.read_layer("townships", village_codes=village_codes),
+        villages=store.read_layer("villages", village_codes=village_codes),
+        water=water,
+        slopes=store.read_layer("slopes", village_codes=village_codes),
+        facilities=store.read_layer("facilities", village_codes=village_codes),
+        households=points,
+    )
+
+
+def village_choices(store: Store) -> dict[str, str]:
+    """village_code -> '名称（代码）' for pickers, in code order."""
+    villages = store.read_layer("villages")
+    return {
+        code: f"{name}（{code}）"
+        for code, name in zip(villages["village_code"], villages["name"], strict=True)
+    }

@@ -1,0 +1,1 @@
+"""Streamlit pages: each calls services and renders, nothing more."""

@@ -1,0 +1,41 @@
+"""The risk map: village boundaries, water by equipment status, slopes, facilities, households."""
+
+import os
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app import messages as M
+from app.mapping import build_map
+from app.services import map_data
+from app.views.common import store_or_stop
+
+st.title(M.PAGE_MAP)
+store = store_or_stop()
+townships = store.read_layer("townships")
+villages = store.read_layer("villages")
+
+left, right = st.columns(2)
+township_names = dict(zip(townships["township_code"], townships["name"], strict=True))
+township = left.selectbox(
+    "乡镇（街道）", list(township_names), format_func=township_names.get, key="map_township"
+)
+in_township = villages[villages["township_code"] == township]
+village_names = {"": M.MAP_ALL_VILLAGES}
+village_names.update(zip(in_township["village_code"], in_township["name"], strict=True))
+village = right.selectbox(
+    M.MAP_FILTER_VILLAGE, list(village_names), format_func=village_names.get, key="map_village"
+)
+scope = [village] if village else [township]
+data = map_data(store, village_codes=scope)
+
+incomplete = int((data.water["completeness"] == "incomplete").sum())
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("水域", len(data.water))
+c2.metric("四个一不全", incomplete)
+c3.metric("儿童家庭", len(data.households))
+c4.metric("儿童", int(data.households["children"].sum()))
+
+fmap = build_map(data, tianditu_key=os.environ.get("SHOUHU_TIANDITU_KEY") or None)
+st_folium(fmap, key="risk_map", returned_objects=[], use_container_width=True, height=620)
+st.caption(M.MAP_NO_NAMES)
