@@ -323,8 +323,22 @@ def conform(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
         import geopandas as gpd
 
         geometry = frame.geometry if hasattr(frame, "geometry") else frame["geometry"]
-        return gpd.GeoDataFrame(result, geometry=geometry.values, crs=geometry.crs)
+        values = geometry.values
+        if layer.geometry == "MultiPolygon":
+            values = _promote_polygons(values)
+        return gpd.GeoDataFrame(result, geometry=values, crs=geometry.crs)
     return result
+
+
+def _promote_polygons(geoms):
+    """Polygon -> MultiPolygon (others unchanged), so MultiPolygon layers hold one type."""
+    import shapely
+
+    is_poly = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+    if is_poly.any():
+        geoms = geoms.copy()
+        geoms[is_poly] = [shapely.MultiPolygon([g]) for g in geoms[is_poly]]
+    return geoms
 
 
 def empty_frame(layer: Layer) -> pd.DataFrame:

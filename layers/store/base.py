@@ -153,8 +153,6 @@ def prepare_for_write(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
         geoms = out.geometry.values
         if pd.isna(geoms).any() or shapely.is_empty(geoms).any():
             problems.append("有要素缺少几何图形")
-        if layer.geometry == "MultiPolygon":
-            geoms = _promote_polygons(geoms)
         expected = {"Point": {"Point"}, "MultiPolygon": {"MultiPolygon"}}.get(
             layer.geometry,
             {"LineString", "MultiLineString", "Polygon", "MultiPolygon"},
@@ -167,15 +165,6 @@ def prepare_for_write(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise StoreError(f"图层“{layer.label}”数据有误，未写入任何数据：" + "；".join(problems))
     return out
-
-
-def _promote_polygons(geoms):
-    """Polygon -> MultiPolygon, others unchanged."""
-    is_poly = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
-    if is_poly.any():
-        geoms = geoms.copy()
-        geoms[is_poly] = [shapely.MultiPolygon([g]) for g in geoms[is_poly]]
-    return geoms
 
 
 def all_layer_names() -> list[str]:

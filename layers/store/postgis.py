@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -116,9 +117,9 @@ class PostGISStore(Store):
                         out.to_postgis(name, con, if_exists="append", index=False, chunksize=20000)
                     else:
                         frame.to_sql(name, con, if_exists="append", index=False, chunksize=20000)
-        except sa.exc.IntegrityError as exc:
+        except (sa.exc.IntegrityError, psycopg.errors.UniqueViolation) as exc:
             raise self._fail("写入失败，已有相同编号的记录，未写入任何数据", exc) from exc
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
             raise self._fail("写入数据库失败，未写入任何数据", exc) from exc
 
     def _read(

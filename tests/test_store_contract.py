@@ -1,0 +1,114 @@
+"""One contract, both backends: every test body here runs on GeoPackage and on PostGIS."""
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from layers.catalogue import LAYERS
+from layers.errors import StoreError
+
+BBOX = (107.09, 29.89, 107.11, 29.91)
+
+
+def _assert_same(expected: pd.DataFrame, got: pd.DataFrame, key: str) -> None:
+    expected = expected.sort_values(key).reset_index(drop=True)
+    got = got.sort_values(key).reset_index(drop=True)
+    if isinstance(expected, gpd.GeoDataFrame):
+        assert got.crs.to_epsg() == 4326
+        assert shapely.equals_exact(expected.geometry.values, got.geometry.values, 1e-9).all()
+        expected, got = pd.DataFrame(expected.drop(columns="geometry")), pd.DataFrame(
+            got.drop(columns="geometry")
+        )
+    pd.testing.assert_frame_equal(expected, got)
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_every_layer_round_trips(demo_store, demo_frames, name):
+    got = demo_store.read_layer(name)
+    assert demo_store.count(name) == len(demo_frames[name])
+    _assert_same(demo_frames[name], got, LAYERS[name].key)
+
+
+def test_bbox_filter_returns_exactly_what_intersects(demo_store, demo_frames):
+    for name in ("households", "water_bodies", "villages"):
+        frame = demo_frames[name]
+        expected = frame[frame.intersects(box(*BBOX))]
+        got = demo_store.read_layer(name, bbox=BBOX)
+        assert 0 < len(got) < len(frame), name
+        assert sorted(got[LAYERS[name].key]) == sorted(expected[LAYERS[name].key]), name
+
+
+def test_village_code_filter_at_each_level(demo_store, demo_frames):
+    hh = demo_frames["households"]
+    codes = sorted(hh["village_code"].unique())[:2]
+    got = demo_store.read_layer("households", village_codes=codes)
+    assert len(got) == hh["village_code"].isin(codes).sum() > 0
+    assert set(got["village_code"]) == set(codes)
+    township = codes[0][:9]
+    assert len(demo_store.read_layer("children", village_codes=[township])) == len(
+        demo_frames["children"]
+    )
+    assert len(demo_store.read_layer("children", village_codes=["990101999"])) == 0
+    assert len(demo_store.read_layer("children", village_codes=[])) == 0
+    # A coarser layer filtered by village codes returns the township they belong to.
+    assert list(demo_store.read_layer("townships", village_codes=codes)["township_code"]) == [township]
+
+
+def test_filter_refuses_non_codes(demo_store):
+    with pytest.raises(ValueError, match="not an administrative division code"):
+        demo_store.read_layer("households", village_codes=["1' OR '1'='1"])
+
+
+def test_write_is_all_or_nothing_across_layers(store, demo_frames):
+    good = demo_frames["villages"]
+    bad = demo_frames["water_bodies"].copy()
+    bad.loc[bad.index[5], "water_type"] = "lake"  # not in the vocabulary
+    with pytest.raises(StoreError, match="未知取值：lake"):
+        store.write_layers({"villages": good, "water_bodies": bad})
+    assert store.count("villages") == 0 and store.count("water_bodies") == 0
+
+
+def test_duplicate_key_in_store_writes_nothing(store, demo_frames):
+    slopes = demo_frames["slopes"]
+    store.write_layer("slopes", slopes.iloc[:3])
+    with pytest.raises(StoreError, match="相同编号"):
+        store.write_layer("slopes", slopes.iloc[2:])  # row 2 is already stored
+    assert store.count("slopes") == 3
+
+
+def test_duplicate_key_within_a_frame_is_refused(store, demo_frames):
+    doubled = pd.concat([demo_frames["facilities"].iloc[:2]] * 2)
+    with pytest.raises(StoreError, match="重复"):
+        store.write_layer("facilities", doubled)
+    assert store.count("facilities") == 0
+
+
+def test_data_in_another_crs_is_refused(store, demo_frames):
+    projected = demo_frames["facilities"].to_crs(32648)
+    with pytest.raises(StoreError, match="EPSG:4326"):
+        store.write_layer("facilities", projected)
+
+
+def test_missing_required_values_are_reported(store, demo_frames):
+    frame = demo_frames["children"].iloc[:5].copy()
+    frame.loc[frame.index[0], "sex"] = None
+    with pytest.raises(StoreError, match="“性别”有 1 行为空"):
+        store.write_layer("children", frame)
+
+
+def test_replace_empties_the_layer_first(store, demo_frames):
+    f = demo_frames["facilities"]
+    store.write_layer("facilities", f)
+    store.write_layer("facilities", f.iloc[:4], replace=True)
+    assert store.count("facilities") == 4
+
+
+def test_append_then_read_keeps_mixed_lines_and_polygons(store, demo_frames):
+    water = demo_frames["water_bodies"]
+    mixed = water[water["water_type"].isin(["river", "dam", "pond"])].iloc[:20]
+    store.write_layer("water_bodies", mixed)
+    got = store.read_layer("water_bodies")
+    assert set(got.geom_type) == set(mixed.geom_type) >= {"LineString", "Polygon"}
+    _assert_same(mixed, got, "water_id")
