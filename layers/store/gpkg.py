@@ -85,6 +85,7 @@ class GeoPackageStore(Store):
         with _staged_copy(self.path, exists=True) as tmp:
             existing = set(pyogrio.list_layers(tmp)[:, 0])
             _create_schema(tmp, skip=existing)
+            # Later versions add their upgrade steps for existing layers here.
 
     # -- data -------------------------------------------------------------------------------
 
@@ -195,8 +196,13 @@ def _create_schema(path: Path, skip: set[str] = frozenset()) -> None:
             continue
         _write_frame(path, layer, empty_frame(layer), append=False)
         _create_indexes(path, layer)
-    meta = pd.DataFrame({"key": ["schema_version"], "value": [str(SCHEMA_VERSION)]})
-    pyogrio.write_dataframe(meta, path, layer=META_TABLE, driver="GPKG")
+    if META_TABLE not in skip:
+        meta = pd.DataFrame({"key": ["schema_version"], "value": [str(SCHEMA_VERSION)]})
+        pyogrio.write_dataframe(meta, path, layer=META_TABLE, driver="GPKG")
+    with sqlite3.connect(path) as con:
+        con.execute(
+            f"UPDATE {META_TABLE} SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+        )
 
 
 def _write_frame(path: Path, layer: Layer, frame: pd.DataFrame, append: bool) -> None:

@@ -213,6 +213,12 @@ def upgrade() -> None:
     op.create_index(op.f('ix_water_bodies_county_code'), 'water_bodies', ['county_code'], unique=False)
     op.create_index(op.f('ix_water_bodies_township_code'), 'water_bodies', ['township_code'], unique=False)
     op.create_index(op.f('ix_water_bodies_village_code'), 'water_bodies', ['village_code'], unique=False)
+    # GeoAlchemy2's create_geospatial_table drops the table comment; set it here.
+    for table, comment in {
+        "facilities": "儿童场所", "households": "家庭户", "slopes": "易涝易滑坡体",
+        "townships": "乡镇（街道）", "villages": "村（社区）", "water_bodies": "水域（河塘库坝）",
+    }.items():
+        op.create_table_comment(table, comment)
     # ### end Alembic commands ###
 
 

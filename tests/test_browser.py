@@ -1,0 +1,151 @@
+"""The real app in a real browser: the map page shows the demo township with no internet.
+
+Streamlit runs headless on a free loopback port; Playwright drives Debian's /usr/bin/chromium
+(browsers cannot be downloaded here). Any request to a non-local address is blocked and fails
+the test, so a CDN or tile dependency cannot creep back in.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from layers.store.gpkg import GeoPackageStore
+from tests.conftest import ROOT, unavailable
+from tests.pg_server import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+LOCAL = ("http://localhost", "http://127.0.0.1", "ws://localhost", "ws://127.0.0.1", "data:",
+         "blob:", "about:")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, demo_frames):
+    if not Path(CHROMIUM).exists():
+        unavailable(f"{CHROMIUM} not installed (apt-get install chromium)")
+    if not (ROOT / "app/static/vendor/leaflet/leaflet.js").exists():
+        unavailable("Leaflet not vendored: run scripts/vendor_assets.sh (make does)")
+    path = tmp_path_factory.mktemp("browser") / "demo.gpkg"
+    store = GeoPackageStore(path)
+    store.upgrade()
+    store.write_layers(demo_frames, replace=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    log = open(path.with_suffix(".log"), "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "--store", str(path), "--port", str(port),
+         "--address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://localhost:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"app did not start: {path.with_suffix('.log').read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def page():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright not installed")
+    external: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+
+        def guard(route):
+            if route.request.url.startswith(LOCAL):
+                return route.continue_()
+            external.append(route.request.url)
+            return route.abort()
+
+        context.route("**/*", guard)
+        pg = context.new_page()
+        pg.external_requests = external
+        yield pg
+        browser.close()
+
+
+def _map_frame(page, timeout_s: float = 60):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        for frame in page.frames:
+            if "st_folium" in frame.url and frame.locator(".leaflet-container").count():
+                return frame
+        page.wait_for_timeout(500)
+    raise AssertionError("no Leaflet map appeared on the page")
+
+
+def _stable_cluster_total(frame, timeout_s: float = 30) -> int:
+    """Sum of cluster labels once it stops changing (zoom animations show old and new)."""
+    last, deadline = -1, time.time() + timeout_s
+    while time.time() < deadline:
+        texts = frame.locator(".marker-cluster").all_inner_texts()
+        total = sum(int(t) for t in texts if t.strip().isdigit())
+        if total == last and total > 0:
+            return total
+        last = total
+        frame.page.wait_for_timeout(1000)
+    raise AssertionError("cluster markers never settled")
+
+
+def test_map_page_offline_with_legend_and_clusters(app_url, page, demo_frames):
+    page.goto(f"{app_url}/map")
+    frame = _map_frame(page)
+    frame.locator(".marker-cluster").first.wait_for(timeout=30_000)
+    total = _stable_cluster_total(frame)
+    # The clusters hold the households (a few may stand alone as single markers).
+    assert 0.9 * len(demo_frames["households"]) <= total <= len(demo_frames["households"])
+    legend = frame.locator(".shouhu-legend")
+    assert legend.count() == 1
+    assert "四个一不全" in legend.inner_text() and "易涝易滑坡体" in legend.inner_text()
+    controls = frame.locator(".leaflet-control-layers").inner_text()
+    assert "水域（按四个一状态）" in controls and "儿童家庭（聚合）" in controls
+    box = frame.locator(".leaflet-container").bounding_box()
+    assert box and box["height"] > 300  # a blank, zero-height map is the offline failure mode
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "map.png"), full_page=True)
+    assert page.external_requests == []
+
+
+def test_home_page_renders_in_chinese(app_url, page):
+    page.goto(app_url)
+    page.get_by_text("各图层记录数").wait_for(timeout=30_000)
+    assert "守护" in page.title() or "守护" in page.content()
+    assert page.external_requests == []
+
+
+def test_chromium_has_cjk_fonts():
+    if shutil.which("fc-list") is None:
+        unavailable("fontconfig not installed")
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    if not fonts.strip():
+        unavailable("no CJK font: apt-get install fonts-noto-cjk")
+    assert "Noto" in fonts or "CJK" in fonts
