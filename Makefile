@@ -1,0 +1,41 @@
+# Shouhu (守护). `make run` sets up and starts the app; `make test` sets up, provisions and tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := data/demo.gpkg
+
+.PHONY: run test setup provision vendor demo lint clean
+
+run: setup $(DEMO)
+	$(BIN)/shouhu serve --store $(DEMO)
+
+test: setup provision
+	SHOUHU_REQUIRE_ALL=1 $(BIN)/python -m pytest
+
+setup: $(STAMP) vendor
+
+$(BIN)/python:
+	scripts/bootstrap.sh
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+vendor:
+	scripts/vendor_assets.sh
+
+provision:
+	scripts/provision.sh
+
+$(DEMO): $(STAMP) layers/demo.py
+	$(BIN)/shouhu demo --out $(DEMO)
+
+demo: $(DEMO)
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) build app/static/vendor $(DEMO)
