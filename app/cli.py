@@ -14,7 +14,8 @@ from layers.store import open_store, resolve_store_spec
 def _store_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store",
-        help="数据位置：.gpkg 文件路径或 postgresql:// 地址（默认取 DATABASE_URL，否则 data/demo.gpkg）",
+        help="数据位置：.gpkg 文件或 postgresql:// 地址"
+        "（默认取 DATABASE_URL，否则 data/demo.gpkg）",
     )
 
 
@@ -70,7 +71,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         spec = resolve_store_spec(args.store)
         open_checked_store(spec).close()
-        print(f"守护已启动：http://localhost:{args.port or 8501}（数据：{spec if '://' not in spec else '数据库'}）")
+        where = spec if "://" not in spec else "PostGIS 数据库"
+        print(f"守护启动中：http://localhost:{args.port or 8501}（数据：{where}）")
         return serve(spec, port=args.port, address=args.address)
     if args.command == "layers":
         from app.services import open_checked_store

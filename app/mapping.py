@@ -16,8 +16,14 @@ from jinja2 import Template
 
 from app import messages as M
 from app.services import MapData
-from geo.vocab import COMPLETENESS, EQUIPMENT_ITEMS, EQUIPMENT_STATUSES, FACILITY_TYPES
-from geo.vocab import SLOPE_GRADES, WATER_TYPES
+from geo.vocab import (
+    COMPLETENESS,
+    EQUIPMENT_ITEMS,
+    EQUIPMENT_STATUSES,
+    FACILITY_TYPES,
+    SLOPE_GRADES,
+    WATER_TYPES,
+)
 from layers.catalogue import FACILITIES, SLOPES, VILLAGES, WATER_BODIES
 
 STATIC_PREFIX = "/app/static/vendor"
@@ -31,8 +37,16 @@ LOCAL_CSS = {
     "markerclusterdefaultcss": f"{STATIC_PREFIX}/markercluster/MarkerCluster.Default.css",
 }
 # folium's Map also loads jQuery, Bootstrap and awesome-markers; nothing we draw uses them.
-_UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
-           "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
+_UNUSED = {
+    "jquery",
+    "bootstrap",
+    "awesome_markers",
+    "bootstrap_css",
+    "glyphicons_css",
+    "awesome_markers_font_css",
+    "awesome_markers_css",
+    "awesome_rotate_css",
+}
 
 TIANDITU_URL = (
     "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -82,7 +96,8 @@ class Legend(branca.element.MacroElement):
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'shouhu-legend');
                 div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 10px;'
-                    + 'border-radius:4px;font:13px/1.6 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)';
+                    + 'border-radius:4px;font:13px/1.6 sans-serif;'
+                    + 'box-shadow:0 1px 4px rgba(0,0,0,.3)';
                 div.innerHTML = {{ this.html|tojson }};
                 return div;
             };
@@ -108,7 +123,9 @@ def _swatch(color: str, label: str, shape: str = "square") -> str:
 
 def legend_html() -> str:
     rows = [f"<b>{M.MAP_LEGEND_TITLE}</b>"]
-    rows += [_swatch(WATER_BODIES.style[code], f"水域：{label}") for code, label in COMPLETENESS.items()]
+    rows += [
+        _swatch(WATER_BODIES.style[code], f"水域：{label}") for code, label in COMPLETENESS.items()
+    ]
     rows.append(_swatch(SLOPES.style["fillColor"], M.LEGEND_SLOPE))
     rows.append(_swatch(FACILITIES.style["color"], M.LEGEND_FACILITY, "circle"))
     rows.append(_swatch("#1f5fa8", M.LEGEND_HOUSEHOLD, "circle"))
@@ -148,7 +165,9 @@ def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
         for layer in ("vec", "cva"):
             folium.TileLayer(
                 TIANDITU_URL.format(layer=layer, key=tianditu_key, s="{s}"),
-                attr="天地图", subdomains="01234567", max_zoom=18,
+                attr="天地图",
+                subdomains="01234567",
+                max_zoom=18,
             ).add_to(base)
         base.add_to(fmap)
 
@@ -197,9 +216,17 @@ def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
         )[["name", "类型", "儿童人数", "geometry"]]
         folium.GeoJson(
             shown,
-            marker=folium.CircleMarker(radius=7, color="#ffffff", weight=2, fill=True,
-                                       fill_color=FACILITIES.style["color"], fill_opacity=1),
-            popup=folium.GeoJsonPopup(["name", "类型", "儿童人数"], aliases=["名称", "类型", "儿童人数"]),
+            marker=folium.CircleMarker(
+                radius=7,
+                color="#ffffff",
+                weight=2,
+                fill=True,
+                fill_color=FACILITIES.style["color"],
+                fill_opacity=1,
+            ),
+            popup=folium.GeoJsonPopup(
+                ["name", "类型", "儿童人数"], aliases=["名称", "类型", "儿童人数"]
+            ),
         ).add_to(facilities)
     facilities.add_to(fmap)
 
@@ -224,4 +251,3 @@ def external_urls(html: str) -> list[str]:
 def map_html(fmap: folium.Map) -> str:
     """The whole standalone map page (for tests and downloads)."""
     return fmap.get_root().render()
-

@@ -24,7 +24,7 @@ def open_checked_store(spec: str | None = None) -> Store:
 
 
 def layer_counts(store: Store) -> pd.DataFrame:
-    """One row per catalogue layer: name, Chinese label, row count, whether it holds personal data."""
+    """One row per catalogue layer: label, table, row count, geometry, personal data or not."""
     rows = [
         {
             "图层": layer.label,

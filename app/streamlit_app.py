@@ -4,7 +4,9 @@ import streamlit as st
 
 from app import messages as M
 
-st.set_page_config(page_title="守护", layout="wide")  # no page_icon: a Material favicon is fetched from Google
+st.set_page_config(
+    page_title="守护", layout="wide"
+)  # no page_icon: a Material favicon is fetched from Google
 pages = [
     st.Page("views/home.py", title=M.PAGE_HOME, default=True, url_path="home"),
     st.Page("views/map_page.py", title=M.PAGE_MAP, url_path="map"),

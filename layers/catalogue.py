@@ -64,7 +64,11 @@ class Layer:
 
 
 def _admin(level: str) -> tuple[Column, ...]:
-    labels = {"county_code": "区县代码", "township_code": "乡镇（街道）代码", "village_code": "村（社区）代码"}
+    labels = {
+        "county_code": "区县代码",
+        "township_code": "乡镇（街道）代码",
+        "village_code": "村（社区）代码",
+    }
     names = ADMIN_CODES[: ADMIN_CODES.index(level) + 1]
     return tuple(Column(n, "text", labels[n], required=True) for n in names)
 
@@ -308,7 +312,9 @@ def conform(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = {}
     for col in layer.columns:
-        series = frame[col.name] if col.name in frame.columns else pd.Series(None, index=frame.index)
+        series = (
+            frame[col.name] if col.name in frame.columns else pd.Series(None, index=frame.index)
+        )
         if col.kind == "text":
             series = series.astype(object).where(series.notna(), None)
             series = series.map(lambda v: v if v is None else str(v))
@@ -358,10 +364,16 @@ def check_admin_codes(layer: Layer, frame: pd.DataFrame) -> list[str]:
         values = frame[name].astype(str)
         bad = ~values.str.fullmatch(rf"\d{{{ADMIN_CODE_LENGTHS[name]}}}")
         if bad.any():
-            problems.append(f"{layer.name}.{name}: {int(bad.sum())} 个代码不是{ADMIN_CODE_LENGTHS[name]}位数字")
+            problems.append(
+                f"{layer.name}.{name}: {int(bad.sum())} 个代码不是{ADMIN_CODE_LENGTHS[name]}位数字"
+            )
     codes = list(layer.admin_codes)
     for parent, child in zip(codes, codes[1:], strict=False):
-        nested = [str(c).startswith(str(p)) for p, c in zip(frame[parent], frame[child], strict=True)]
+        nested = [
+            str(c).startswith(str(p)) for p, c in zip(frame[parent], frame[child], strict=True)
+        ]
         if not all(nested):
-            problems.append(f"{layer.name}.{child}: {nested.count(False)} 个代码不属于其上级 {parent}")
+            problems.append(
+                f"{layer.name}.{child}: {nested.count(False)} 个代码不属于其上级 {parent}"
+            )
     return problems

@@ -46,13 +46,23 @@ SCALES: dict[str, Scale] = {
     "province": Scale(10, 67, 12, 1500, 150),
 }
 
-_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程")
+_SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+)
 _GIVEN = list("子浩宇轩然欣怡梓涵雨晨思佳俊杰文博雅婷嘉豪诗琪明辉晓燕志强丽娟春华秋月建国玉兰")
 _PLACE_A = list("青石柳桃龙杨双白荷松梨竹金大黄水红长新清安平高碧凤云")
 _PLACE_B = list("湾桥井河林园坝田口岭塘坪沟岩溪山")
 _WORK_PLACES = [
-    "广东省东莞市", "广东省深圳市", "浙江省宁波市", "江苏省苏州市", "福建省厦门市",
-    "上海市", "重庆市渝北区", "四川省成都市", "北京市", "湖北省武汉市",
+    "广东省东莞市",
+    "广东省深圳市",
+    "浙江省宁波市",
+    "江苏省苏州市",
+    "福建省厦门市",
+    "上海市",
+    "重庆市渝北区",
+    "四川省成都市",
+    "北京市",
+    "湖北省武汉市",
 ]
 
 
@@ -314,7 +324,9 @@ def _children(rng, hh: pd.DataFrame, v_names: list[str], t_name: str) -> pd.Data
     parent = hh.iloc[idx].reset_index(drop=True)
     return pd.DataFrame(
         {
-            "child_id": [f"C{h[1:]}{j:02d}" for h, j in zip(parent["household_id"], _rank(idx), strict=True)],
+            "child_id": [
+                f"C{h[1:]}{j:02d}" for h, j in zip(parent["household_id"], _rank(idx), strict=True)
+            ],
             "household_id": parent["household_id"],
             "county_code": parent["county_code"],
             "township_code": parent["township_code"],
@@ -339,7 +351,9 @@ def _children(rng, hh: pd.DataFrame, v_names: list[str], t_name: str) -> pd.Data
             "mother_work_place": mother_work,
             "mother_months_away": np.where(mother_work != None, away, None),  # noqa: E711
             "school": school,
-            "disability": np.where(disabled, rng.choice(["肢体残疾", "智力残疾", "听力残疾"], n), None),
+            "disability": np.where(
+                disabled, rng.choice(["肢体残疾", "智力残疾", "听力残疾"], n), None
+            ),
         }
     )
 
@@ -391,7 +405,9 @@ def _which_village(villages, geoms) -> list[int]:
 def _blob(rng, centre, radius_m: float, n: int = 12) -> shapely.Polygon:
     angles = np.sort(rng.uniform(0, 2 * np.pi, n))
     radii = radius_m * rng.uniform(0.6, 1.3, n)
-    return shapely.Polygon(np.c_[centre.x + radii * np.cos(angles), centre.y + radii * np.sin(angles)]).buffer(0)
+    return shapely.Polygon(
+        np.c_[centre.x + radii * np.cos(angles), centre.y + radii * np.sin(angles)]
+    ).buffer(0)
 
 
 def _waters(rng, outline, villages, v_codes, hamlets, spec, admin_t):
@@ -447,7 +463,11 @@ def _waters(rng, outline, villages, v_codes, hamlets, spec, admin_t):
         status[item] = np.where(
             scenario == "complete",
             "present",
-            np.where(scenario == "unknown", "unknown", np.where(bad, rng.choice(["missing", "damaged"], n), "present")),
+            np.where(
+                scenario == "unknown",
+                "unknown",
+                np.where(bad, rng.choice(["missing", "damaged"], n), "present"),
+            ),
         )
     # Guarantee at least one gap on every "incomplete" water body.
     first = rng.integers(0, len(FOUR_ITEMS), n)
@@ -455,7 +475,11 @@ def _waters(rng, outline, villages, v_codes, hamlets, spec, admin_t):
         item = FOUR_ITEMS[first[k]]
         if status[item][k] == "present":
             status[item][k] = "missing"
-    fence = np.where(scenario == "unknown", "unknown", rng.choice(["present", "missing", "damaged"], n, p=[0.45, 0.45, 0.1]))
+    fence = np.where(
+        scenario == "unknown",
+        "unknown",
+        rng.choice(["present", "missing", "damaged"], n, p=[0.45, 0.45, 0.1]),
+    )
     inspected = scenario != "unknown"
     last = pd.to_datetime(REFERENCE_DATE) - pd.to_timedelta(rng.integers(1, 60, n), unit="D")
     frame = pd.DataFrame(
@@ -479,7 +503,8 @@ def _waters(rng, outline, villages, v_codes, hamlets, spec, admin_t):
             "inspection_id": "I" + insp["water_id"].str[1:] + "01",
             "water_id": insp["water_id"],
             **{k: insp[k] for k in ("county_code", "township_code", "village_code")},
-            "inspected_at": pd.to_datetime(insp["last_inspection_date"]) + pd.to_timedelta(rng.integers(8, 18, len(insp)), unit="h"),
+            "inspected_at": pd.to_datetime(insp["last_inspection_date"])
+            + pd.to_timedelta(rng.integers(8, 18, len(insp)), unit="h"),
             "patroller": _names(rng, len(insp)),
             **{f"{item}_status": insp[f"{item}_status"] for item in (*FOUR_ITEMS, "fence")},
             "children_seen": rng.poisson(0.3, len(insp)),
@@ -493,7 +518,7 @@ def _waters(rng, outline, villages, v_codes, hamlets, spec, admin_t):
 def _slopes(rng, villages, v_codes, hamlets, admin_t, township_code) -> pd.DataFrame:
     geoms = []
     all_hamlets = [c for cs in hamlets for c in cs]
-    for k in range(10):
+    for _ in range(10):
         h = all_hamlets[int(rng.integers(0, len(all_hamlets)))]
         centre = shapely.Point(h.x + rng.normal(0, 350), h.y + rng.normal(0, 350))
         geoms.append(_blob(rng, centre, rng.uniform(60, 180)))
@@ -560,21 +585,34 @@ def _sessions(rng, v_codes, admin_t, township_code) -> pd.DataFrame:
         n_held = 0 if r < 0.3 else int(rng.integers(1, 4))
         for _ in range(n_held):
             day = dt.date(year, 6, 1) + dt.timedelta(days=int(rng.integers(0, 30)))
-            chosen = ["drowning"] + list(rng.choice(topics[1:], int(rng.integers(0, 3)), replace=False))
+            chosen = ["drowning"] + list(
+                rng.choice(topics[1:], int(rng.integers(0, 3)), replace=False)
+            )
             rows.append(
-                {"village_code": code, "session_date": day, "planned_date": None,
-                 "form": str(rng.choice(forms, p=[0.5, 0.25, 0.15, 0.1])),
-                 "topics": join_codes(list(dict.fromkeys(chosen))),
-                 "attendance_children": int(rng.integers(8, 60)),
-                 "attendance_guardians": int(rng.integers(0, 30)),
-                 "evidence_count": int(rng.integers(0, 6))}
+                {
+                    "village_code": code,
+                    "session_date": day,
+                    "planned_date": None,
+                    "form": str(rng.choice(forms, p=[0.5, 0.25, 0.15, 0.1])),
+                    "topics": join_codes(list(dict.fromkeys(chosen))),
+                    "attendance_children": int(rng.integers(8, 60)),
+                    "attendance_guardians": int(rng.integers(0, 30)),
+                    "evidence_count": int(rng.integers(0, 6)),
+                }
             )
         if n_held == 0 and rng.random() < 0.5:
             rows.append(
-                {"village_code": code, "session_date": None,
-                 "planned_date": dt.date(year, 8, 1) + dt.timedelta(days=int(rng.integers(0, 12))),
-                 "form": "lecture", "topics": "drowning", "attendance_children": None,
-                 "attendance_guardians": None, "evidence_count": 0}
+                {
+                    "village_code": code,
+                    "session_date": None,
+                    "planned_date": dt.date(year, 8, 1)
+                    + dt.timedelta(days=int(rng.integers(0, 12))),
+                    "form": "lecture",
+                    "topics": "drowning",
+                    "attendance_children": None,
+                    "attendance_guardians": None,
+                    "evidence_count": 0,
+                }
             )
     frame = pd.DataFrame(rows)
     if frame.empty:

@@ -58,18 +58,35 @@ class TempPostgres:
 
     def start(self) -> TempPostgres:
         if not postgis_installed():
-            raise PostgresUnavailable("PostGIS not installed: apt-get install postgresql-15-postgis-3")
+            raise PostgresUnavailable(
+                "PostGIS not installed: apt-get install postgresql-15-postgis-3"
+            )
         bindir = _bindir()
         if self.as_root:
             shutil.chown(self.root, "postgres", "postgres")
         try:
             self._run(
-                str(bindir / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust",
-                "-E", "UTF8", "--no-locale",
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                self.user,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
             )
             self._run(
-                str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-w",
-                "-t", "60", "-o",
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
                 f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
                 "start",
@@ -84,8 +101,20 @@ class TempPostgres:
         deadline = time.time() + 30
         while True:
             result = self._run(
-                str(self._bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
-                self.user, "-d", db, "-v", "ON_ERROR_STOP=1", "-Atc", sql, check=False,
+                str(self._bindir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                db,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Atc",
+                sql,
+                check=False,
             )
             if result.returncode == 0:
                 return result.stdout
@@ -104,8 +133,15 @@ class TempPostgres:
 
     def stop(self) -> None:
         if hasattr(self, "_bindir"):
-            self._run(str(self._bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                      "stop", check=False)
+            self._run(
+                str(self._bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "immediate",
+                "stop",
+                check=False,
+            )
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -21,8 +21,15 @@ from tests.pg_server import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "build" / "screenshots"
-LOCAL = ("http://localhost", "http://127.0.0.1", "ws://localhost", "ws://127.0.0.1", "data:",
-         "blob:", "about:")
+LOCAL = (
+    "http://localhost",
+    "http://127.0.0.1",
+    "ws://localhost",
+    "ws://127.0.0.1",
+    "data:",
+    "blob:",
+    "about:",
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +46,21 @@ def app_url(tmp_path_factory, demo_frames):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     log = open(path.with_suffix(".log"), "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "--store", str(path), "--port", str(port),
-         "--address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "--store",
+            str(path),
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://localhost:{port}"
     deadline = time.time() + 90
@@ -75,8 +94,14 @@ def page():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
 

@@ -9,8 +9,17 @@ from geo.vocab import split_codes
 from layers.catalogue import ADMIN_CODES, LAYERS, check_admin_codes, conform, empty_frame, get_layer
 
 REQUIRED_LAYERS = {
-    "townships", "villages", "directors", "households", "children", "water_bodies", "slopes",
-    "facilities", "inspections", "education_sessions", "patrols",
+    "townships",
+    "villages",
+    "directors",
+    "households",
+    "children",
+    "water_bodies",
+    "slopes",
+    "facilities",
+    "inspections",
+    "education_sessions",
+    "patrols",
 }
 
 
@@ -70,8 +79,11 @@ def test_empty_frame_is_a_geodataframe_for_spatial_layers():
 def test_admin_code_check_finds_bad_lengths_and_wrong_parents():
     layer = LAYERS["directors"]
     frame = pd.DataFrame(
-        {"county_code": ["990101", "990101"], "township_code": ["990101100", "99010110"],
-         "village_code": ["990101100200", "990102100200"]}
+        {
+            "county_code": ["990101", "990101"],
+            "township_code": ["990101100", "99010110"],
+            "village_code": ["990101100200", "990102100200"],
+        }
     )
     problems = check_admin_codes(layer, frame)
     assert any("9位数字" in p for p in problems)
@@ -83,7 +95,10 @@ def test_admin_code_check_finds_bad_lengths_and_wrong_parents():
     ("statuses", "expected"),
     [
         ({"sign": "present", "buoy": "present", "rope": "present", "pole": "present"}, "complete"),
-        ({"sign": "present", "buoy": "missing", "rope": "present", "pole": "present"}, "incomplete"),
+        (
+            {"sign": "present", "buoy": "missing", "rope": "present", "pole": "present"},
+            "incomplete",
+        ),
         ({"sign": "damaged", "buoy": "unknown", "rope": None, "pole": "present"}, "incomplete"),
         ({"sign": "present", "buoy": "present", "rope": "unknown", "pole": "present"}, "unknown"),
         ({}, "unknown"),
@@ -91,12 +106,17 @@ def test_admin_code_check_finds_bad_lengths_and_wrong_parents():
 )
 def test_equipment_completeness(statuses, expected):
     assert completeness(statuses) == expected
-    frame = pd.DataFrame([{f"{k}_status": statuses.get(k) for k in ("sign", "buoy", "rope", "pole")}])
+    frame = pd.DataFrame(
+        [{f"{k}_status": statuses.get(k) for k in ("sign", "buoy", "rope", "pole")}]
+    )
     assert completeness_series(frame).iloc[0] == expected
 
 
 def test_missing_items_lists_missing_and_damaged():
-    assert missing_items({"sign": "missing", "buoy": "present", "fence": "damaged"}) == ["sign", "fence"]
+    assert missing_items({"sign": "missing", "buoy": "present", "fence": "damaged"}) == [
+        "sign",
+        "fence",
+    ]
 
 
 def test_identity_number_check_digit():

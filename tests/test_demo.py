@@ -100,7 +100,9 @@ def test_inspections_match_current_status(demo_frames):
     assert len(insp) > 0
     joined = water.loc[insp["water_id"]]
     assert (joined["sign_status"].values == insp["sign_status"].values).all()
-    assert (joined["last_inspection_date"].values == insp["inspected_at"].dt.normalize().values).all()
+    assert (
+        joined["last_inspection_date"].values == insp["inspected_at"].dt.normalize().values
+    ).all()
 
 
 def test_county_scale_grows_the_area_with_the_counts():

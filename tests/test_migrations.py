@@ -35,9 +35,7 @@ def test_every_geometry_has_a_gist_index(new_pg_db):
             )
         ).scalars()
         gist_tables = set(rows)
-        srids = dict(
-            con.execute(sa.text("SELECT f_table_name, srid FROM geometry_columns")).all()
-        )
+        srids = dict(con.execute(sa.text("SELECT f_table_name, srid FROM geometry_columns")).all())
     spatial = {name for name, layer in LAYERS.items() if layer.geometry}
     assert spatial <= gist_tables
     assert {srids[name] for name in spatial} == {4326}

@@ -18,8 +18,9 @@ def _assert_same(expected: pd.DataFrame, got: pd.DataFrame, key: str) -> None:
     if isinstance(expected, gpd.GeoDataFrame):
         assert got.crs.to_epsg() == 4326
         assert shapely.equals_exact(expected.geometry.values, got.geometry.values, 1e-9).all()
-        expected, got = pd.DataFrame(expected.drop(columns="geometry")), pd.DataFrame(
-            got.drop(columns="geometry")
+        expected, got = (
+            pd.DataFrame(expected.drop(columns="geometry")),
+            pd.DataFrame(got.drop(columns="geometry")),
         )
     pd.testing.assert_frame_equal(expected, got)
 
@@ -53,7 +54,9 @@ def test_village_code_filter_at_each_level(demo_store, demo_frames):
     assert len(demo_store.read_layer("children", village_codes=["990101999"])) == 0
     assert len(demo_store.read_layer("children", village_codes=[])) == 0
     # A coarser layer filtered by village codes returns the township they belong to.
-    assert list(demo_store.read_layer("townships", village_codes=codes)["township_code"]) == [township]
+    assert list(demo_store.read_layer("townships", village_codes=codes)["township_code"]) == [
+        township
+    ]
 
 
 def test_filter_refuses_non_codes(demo_store):

@@ -11,8 +11,10 @@ DEFAULT_STORE = "data/demo.gpkg"
 
 
 def resolve_store_spec(store: str | None = None) -> str:
-    """The store to use: an explicit --store, else DATABASE_URL, else SHOUHU_STORE, else the demo."""
-    return store or os.environ.get("DATABASE_URL") or os.environ.get("SHOUHU_STORE") or DEFAULT_STORE
+    """The store to use: --store, else DATABASE_URL, else SHOUHU_STORE, else the demo file."""
+    return (
+        store or os.environ.get("DATABASE_URL") or os.environ.get("SHOUHU_STORE") or DEFAULT_STORE
+    )
 
 
 def open_store(spec: str | None = None) -> Store:

@@ -15,8 +15,14 @@ from layers.errors import StoreError
 
 Bbox = tuple[float, float, float, float]
 _TYPE_NAMES = {
-    0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon",
-    4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection",
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
 }
 _CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 
@@ -52,7 +58,7 @@ class Store(ABC):
     def count(self, name: str) -> int:
         """Number of rows in a layer."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release connections; the default has none."""
 
     def write_layers(self, frames: dict[str, pd.DataFrame], replace: bool = False) -> None:
@@ -160,7 +166,9 @@ def prepare_for_write(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
         names = {_TYPE_NAMES[t] for t in set(shapely.get_type_id(geoms).tolist())}
         wrong = names - expected
         if wrong:
-            problems.append(f"几何类型不符：应为 {layer.geometry}，实际含 {'、'.join(sorted(wrong))}")
+            problems.append(
+                f"几何类型不符：应为 {layer.geometry}，实际含 {'、'.join(sorted(wrong))}"
+            )
         out = gpd.GeoDataFrame(out.drop(columns="geometry"), geometry=geoms, crs=out.crs)
     if problems:
         raise StoreError(f"图层“{layer.label}”数据有误，未写入任何数据：" + "；".join(problems))

@@ -60,7 +60,8 @@ class GeoPackageStore(Store):
         if version is None:
             raise SchemaBehindError(
                 f"{self.path} 是 GeoPackage 文件，但不是守护数据库（缺少结构信息）。"
-                f"请运行 “shouhu db upgrade --store {self.path}” 初始化，或用 “shouhu demo” 生成示范数据。"
+                f"请运行 “shouhu db upgrade --store {self.path}” 初始化，"
+                "或用 “shouhu demo” 生成示范数据。"
             )
         if version < SCHEMA_VERSION:
             raise SchemaBehindError(
@@ -146,7 +147,9 @@ def _require_geopackage(path: Path) -> None:
         with open(path, "rb") as fh:
             header = fh.read(16)
     except OSError as exc:
-        raise StoreError(f"无法读取 {path}：没有权限或文件被占用。请检查文件权限。", str(exc)) from exc
+        raise StoreError(
+            f"无法读取 {path}：没有权限或文件被占用。请检查文件权限。", str(exc)
+        ) from exc
     if header != b"SQLite format 3\x00":
         raise StoreError(
             f"{path} 不是 GeoPackage 文件（文件内容不是 SQLite/GeoPackage 格式）。"
@@ -201,7 +204,8 @@ def _create_schema(path: Path, skip: set[str] = frozenset()) -> None:
         pyogrio.write_dataframe(meta, path, layer=META_TABLE, driver="GPKG")
     with sqlite3.connect(path) as con:
         con.execute(
-            f"UPDATE {META_TABLE} SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+            f"UPDATE {META_TABLE} SET value = ? WHERE key = 'schema_version'",
+            (str(SCHEMA_VERSION),),
         )
 
 
