@@ -5,13 +5,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := data/demo.gpkg
 
-.PHONY: run test setup provision vendor demo lint clean
+.PHONY: run test bench setup provision vendor demo lint clean
 
 run: setup $(DEMO)
 	$(BIN)/shouhu serve --store $(DEMO)
 
 test: setup provision
 	SHOUHU_REQUIRE_ALL=1 $(BIN)/python -m pytest
+
+bench: setup provision
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 setup: $(STAMP) vendor
 

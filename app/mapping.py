@@ -155,6 +155,14 @@ def _water_display(water):
     return out
 
 
+def _vector_layer(fmap: folium.Map, name: str, frame, **geojson) -> None:
+    """A toggleable layer of one GeoJSON (left empty when there is nothing to draw)."""
+    group = folium.FeatureGroup(name=name)
+    if len(frame):
+        folium.GeoJson(frame, **geojson).add_to(group)
+    group.add_to(fmap)
+
+
 def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
     """The risk map: villages, water by equipment completeness, slopes, facilities, households."""
     bounds = data.villages.total_bounds if len(data.villages) else None
@@ -171,64 +179,57 @@ def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
             ).add_to(base)
         base.add_to(fmap)
 
-    villages = folium.FeatureGroup(name=M.MAP_LAYER_VILLAGES)
-    folium.GeoJson(
+    _vector_layer(
+        fmap,
+        M.MAP_LAYER_VILLAGES,
         data.villages[["village_code", "name", "geometry"]],
         style_function=lambda _f: VILLAGES.style,
         tooltip=folium.GeoJsonTooltip(["name", "village_code"], aliases=["村（社区）", "代码"]),
-    ).add_to(villages)
-    villages.add_to(fmap)
-
-    slopes = folium.FeatureGroup(name=M.MAP_LAYER_SLOPES)
-    if len(data.slopes):
-        shown = data.slopes[["name", "geometry"]].assign(
+    )
+    _vector_layer(
+        fmap,
+        M.MAP_LAYER_SLOPES,
+        data.slopes[["name", "geometry"]].assign(
             等级=data.slopes["hazard_grade"].map(SLOPE_GRADES)
-        )
-        folium.GeoJson(
-            shown,
-            style_function=lambda _f: SLOPES.style,
-            popup=folium.GeoJsonPopup(["name", "等级"], aliases=["名称", "隐患等级"]),
-        ).add_to(slopes)
-    slopes.add_to(fmap)
-
-    water = folium.FeatureGroup(name=M.MAP_LAYER_WATER)
-    if len(data.water):
-        shown = _water_display(data.water)
-        colors = WATER_BODIES.style
-
-        def water_style(feature):
-            color = colors[feature["properties"]["completeness"]]
-            return {"color": color, "fillColor": color, "weight": 3, "fillOpacity": 0.6}
-
-        fields = ["名称", "类型", "四个一", *EQUIPMENT_ITEMS.values(), "最近巡查"]
-        folium.GeoJson(
-            shown,
-            style_function=water_style,
-            popup=folium.GeoJsonPopup(fields),
-        ).add_to(water)
-    water.add_to(fmap)
-
-    facilities = folium.FeatureGroup(name=M.MAP_LAYER_FACILITIES)
-    if len(data.facilities):
-        shown = data.facilities[["name", "children_count", "geometry"]].assign(
-            类型=data.facilities["facility_type"].map(FACILITY_TYPES),
-            儿童人数=data.facilities["children_count"].astype("float").fillna(0).astype(int),
-        )[["name", "类型", "儿童人数", "geometry"]]
-        folium.GeoJson(
-            shown,
-            marker=folium.CircleMarker(
-                radius=7,
-                color="#ffffff",
-                weight=2,
-                fill=True,
-                fill_color=FACILITIES.style["color"],
-                fill_opacity=1,
-            ),
-            popup=folium.GeoJsonPopup(
-                ["name", "类型", "儿童人数"], aliases=["名称", "类型", "儿童人数"]
-            ),
-        ).add_to(facilities)
-    facilities.add_to(fmap)
+        ),
+        style_function=lambda _f: SLOPES.style,
+        popup=folium.GeoJsonPopup(["name", "等级"], aliases=["名称", "隐患等级"]),
+    )
+    colors = WATER_BODIES.style
+    _vector_layer(
+        fmap,
+        M.MAP_LAYER_WATER,
+        _water_display(data.water),
+        style_function=lambda f: {
+            "color": colors[f["properties"]["completeness"]],
+            "fillColor": colors[f["properties"]["completeness"]],
+            "weight": 3,
+            "fillOpacity": 0.6,
+        },
+        popup=folium.GeoJsonPopup(
+            ["名称", "类型", "四个一", *EQUIPMENT_ITEMS.values(), "最近巡查"]
+        ),
+    )
+    facilities = data.facilities
+    _vector_layer(
+        fmap,
+        M.MAP_LAYER_FACILITIES,
+        facilities[["name", "geometry"]].assign(
+            类型=facilities["facility_type"].map(FACILITY_TYPES),
+            儿童人数=facilities["children_count"].astype("float").fillna(0).astype(int),
+        ),
+        marker=folium.CircleMarker(
+            radius=7,
+            color="#ffffff",
+            weight=2,
+            fill=True,
+            fill_color=FACILITIES.style["color"],
+            fill_opacity=1,
+        ),
+        popup=folium.GeoJsonPopup(
+            ["name", "类型", "儿童人数"], aliases=["名称", "类型", "儿童人数"]
+        ),
+    )
 
     households = folium.FeatureGroup(name=M.MAP_LAYER_HOUSEHOLDS)
     rows = data.households[["lat", "lon", "children"]].round(6).values.tolist()

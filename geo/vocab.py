@@ -120,8 +120,3 @@ def split_codes(value: object) -> list[str]:
 def join_codes(codes: list[str] | tuple[str, ...]) -> str:
     """Join codes into the stored multi-value form."""
     return MULTI_SEPARATOR.join(codes)
-
-
-def labels(codes: list[str], vocabulary: dict[str, str]) -> str:
-    """Chinese labels of codes, joined with the Chinese enumeration comma."""
-    return "、".join(vocabulary.get(code, code) for code in codes)

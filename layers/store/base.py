@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import STORAGE_EPSG, CRSError, require_storage_crs
-from layers.catalogue import LAYERS, Layer, conform, get_layer
+from layers.catalogue import Layer, conform, get_layer
 from layers.errors import StoreError
 
 Bbox = tuple[float, float, float, float]
@@ -173,7 +173,3 @@ def prepare_for_write(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise StoreError(f"图层“{layer.label}”数据有误，未写入任何数据：" + "；".join(problems))
     return out
-
-
-def all_layer_names() -> list[str]:
-    return list(LAYERS)
