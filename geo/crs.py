@@ -1,14 +1,34 @@
-"""CRS policy: storage in EPSG:4326, metric work in a projected CRS chosen from the data."""
+"""CRS policy: storage in EPSG:4326, metric work in one projected CRS chosen from the data.
+
+Distances are never measured in degrees. The analysis CRS is the UTM zone (WGS84) of the data's
+centre by default, or a CGCS2000 3-degree Gauss-Krüger zone, or any projected EPSG code a
+deployment sets. Whatever is used is reported with its name.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 STORAGE_EPSG = 4326
+# CGCS2000 / 3-degree Gauss-Kruger CM 75E .. 135E are EPSG:4534 .. 4554 (no false easting zone
+# prefix); they cover China's longitudes.
+_GK3_FIRST_EPSG, _GK3_FIRST_CM = 4534, 75
 
 
 class CRSError(ValueError):
     """Geometry has no CRS, or one that cannot be used for what was asked."""
+
+
+@dataclass(frozen=True)
+class AnalysisCRS:
+    """The projected CRS distances are measured in, with a name to report."""
+
+    epsg: int
+    name: str
+
+    def __str__(self) -> str:
+        return f"EPSG:{self.epsg}（{self.name}）"
 
 
 def utm_epsg(lon: float, lat: float) -> int:
@@ -19,12 +39,43 @@ def utm_epsg(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
-def metric_epsg_for_bounds(bounds: tuple[float, float, float, float]) -> int:
-    """Metric CRS (UTM zone of the extent's centre) for data with lon/lat bounds."""
+def gk3_epsg(lon: float) -> int:
+    """EPSG code of the CGCS2000 3-degree Gauss-Krüger zone (central meridian nearest lon)."""
+    cm = 3 * round(lon / 3)
+    if not _GK3_FIRST_CM <= cm <= 135:
+        raise CRSError(f"longitude {lon} is outside the CGCS2000 3-degree zones (75E-135E)")
+    return _GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3
+
+
+def analysis_crs(
+    bounds: tuple[float, float, float, float], system: str = "utm", epsg: int | None = None
+) -> AnalysisCRS:
+    """The metric CRS for data with these lon/lat bounds.
+
+    `epsg` (a deployment setting) wins; otherwise `system` is 'utm' or 'gk3' at the centre.
+    """
+    if epsg is not None:
+        return AnalysisCRS(int(epsg), _name(int(epsg)))
     minx, miny, maxx, maxy = bounds
     if any(math.isnan(v) for v in bounds):
         raise CRSError("empty extent: no geometry to choose a metric CRS from")
-    return utm_epsg((minx + maxx) / 2.0, (miny + maxy) / 2.0)
+    lon, lat = (minx + maxx) / 2.0, (miny + maxy) / 2.0
+    code = gk3_epsg(lon) if system == "gk3" else utm_epsg(lon, lat)
+    return AnalysisCRS(code, _name(code))
+
+
+def _name(epsg: int) -> str:
+    from pyproj import CRS
+
+    crs = CRS.from_epsg(epsg)
+    if not crs.is_projected:
+        raise CRSError(f"EPSG:{epsg} is not a projected CRS: distances need metres")
+    return crs.name
+
+
+def metric_epsg_for_bounds(bounds: tuple[float, float, float, float]) -> int:
+    """Metric CRS code (UTM zone of the extent's centre) for data with lon/lat bounds."""
+    return analysis_crs(bounds).epsg
 
 
 def require_storage_crs(crs: object) -> None:
@@ -34,3 +85,22 @@ def require_storage_crs(crs: object) -> None:
     epsg = getattr(crs, "to_epsg", lambda: None)()
     if epsg != STORAGE_EPSG:
         raise CRSError(f"data must be in EPSG:{STORAGE_EPSG} to be stored, got {crs}")
+
+
+def require_metric(frame, what: str = "layer") -> None:
+    """Refuse a GeoDataFrame/GeoSeries whose CRS is missing or not in metres."""
+    crs = getattr(frame, "crs", None)
+    if crs is None:
+        raise CRSError(f"{what} has no CRS: cannot measure distances")
+    if not crs.is_projected:
+        raise CRSError(f"{what} is in degrees ({crs.name}): project it to metres first")
+    units = {axis.unit_name for axis in crs.axis_info}
+    if not units <= {"metre", "meter"}:
+        raise CRSError(f"{what} is in {', '.join(sorted(units))}, not metres")
+
+
+def to_metric(frame, crs: AnalysisCRS):
+    """Project a frame stored in EPSG:4326 to the analysis CRS (refusing one without a CRS)."""
+    if frame.crs is None:
+        raise CRSError("layer has no CRS: state it before analysis")
+    return frame.to_crs(crs.epsg)

@@ -1,0 +1,146 @@
+"""Proximity on hand-built layouts: exact distances, inclusive radius, ties, bad input."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, Polygon
+
+from geo.crs import CRSError, analysis_crs, gk3_epsg, require_metric, utm_epsg
+from geo.proximity import SEARCH_LIMIT_M, ProximityError, check_radii, proximity
+from tests.geo_cases import at, households, line, slopes, square, waters
+
+
+def near_of(result, hid):
+    return result.nearest.set_index("household_id").loc[hid]
+
+
+def test_household_exactly_on_the_radius_is_within_reach():
+    # Pond's west edge is exactly 500 m east of the household.
+    r = proximity(households(at(0, 0)), waters(("W1", "pond", square(500, -50, 100))), slopes())
+    assert list(r.pairs["water_id"]) == ["W1"]
+    assert r.pairs["distance_m"].iloc[0] == 500.0
+    just_out = proximity(
+        households(at(-0.01, 0)), waters(("W1", "pond", square(500, -50, 100))), slopes()
+    )
+    assert just_out.pairs.empty
+    assert near_of(just_out, "H0")["nearest_water_m"] == pytest.approx(500.01)
+
+
+def test_inside_a_pond_is_distance_zero():
+    r = proximity(households(at(50, 50)), waters(("W1", "pond", square(0, 0, 100))), slopes())
+    assert near_of(r, "H0")["nearest_pond_m"] == 0.0
+    assert near_of(r, "H0")["waters_within"] == 1
+
+
+def test_distance_to_a_river_line_is_perpendicular_not_to_its_centroid():
+    river = line((-3000, 0), (3000, 0))
+    r = proximity(households(at(2000, 300)), waters(("R1", "river", river)), slopes())
+    n = near_of(r, "H0")
+    assert n["nearest_river_m"] == pytest.approx(300.0, abs=1e-9)
+    assert n["nearest_water_type"] == "river"  # the centroid would be ~2,022 m away
+
+
+def test_two_water_bodies_at_equal_distance_go_to_the_smaller_id():
+    layout = waters(("W2", "pond", square(100, -10, 20)), ("W1", "pond", square(-120, -10, 20)))
+    n = near_of(proximity(households(at(0, 0)), layout, slopes()), "H0")
+    assert n["nearest_pond_m"] == 100.0 and n["nearest_pond_id"] == "W1"
+    assert n["waters_within"] == 2
+
+
+def test_nearest_per_type_and_overall():
+    layout = waters(
+        ("P1", "pond", square(300, 0, 10)),
+        ("R1", "river", line((0, 120), (50, 120))),
+        ("D1", "dam", line((0, -800), (10, -800))),
+    )
+    n = near_of(proximity(households(at(0, 0)), layout, slopes()), "H0")
+    assert (n["nearest_water_id"], n["nearest_water_type"]) == ("R1", "river")
+    assert n["nearest_water_m"] == 120.0
+    assert n["nearest_pond_m"] == 300.0 and n["nearest_dam_m"] == 800.0
+    assert pd.isna(n["nearest_reservoir_id"]) and math.isnan(n["nearest_reservoir_m"])
+    assert n["waters_within"] == 2  # the dam is beyond 500 m
+
+
+def test_radius_per_type():
+    layout = waters(("P1", "pond", square(200, 0, 10)), ("R1", "river", line((0, 400), (9, 400))))
+    r = proximity(households(at(0, 0)), layout, slopes(), {"pond": 100, "river": 500})
+    assert list(r.pairs["water_id"]) == ["R1"]
+
+
+def test_slope_containing_the_household_is_zero_and_beyond_limit_is_empty():
+    r = proximity(
+        households(at(0, 0), at(50_000, 0)),
+        waters(),
+        slopes(("S1", square(-100, -100, 200))),
+    )
+    assert near_of(r, "H0")["slope_m"] == 0.0 and near_of(r, "H0")["nearest_slope_id"] == "S1"
+    assert math.isnan(near_of(r, "H1")["slope_m"]) and pd.isna(near_of(r, "H1")["nearest_slope_id"])
+    assert any("水域图层为空" in w for w in r.warnings)
+    assert SEARCH_LIMIT_M == 5000
+
+
+@pytest.mark.parametrize("radius", [0, -10, 5000.5, float("nan"), "abc"])
+def test_bad_radius_is_refused_with_a_reason(radius):
+    with pytest.raises(ProximityError, match="半径"):
+        check_radii({"pond": radius})
+
+
+def test_unknown_water_type_in_radii():
+    with pytest.raises(ProximityError, match="未知的水域类型：lake"):
+        check_radii({"lake": 100})
+
+
+def test_degrees_and_missing_crs_are_refused():
+    hh = households(at(0, 0))
+    with pytest.raises(ProximityError, match="度|degrees"):
+        proximity(hh.to_crs(4326), waters(), slopes())
+    no_crs = hh.set_crs(None, allow_override=True)
+    with pytest.raises(ProximityError, match="no CRS"):
+        proximity(no_crs, waters(), slopes())
+    with pytest.raises(CRSError, match="degrees"):
+        require_metric(hh.to_crs(4326))
+
+
+def test_null_and_invalid_geometries_are_all_reported_together():
+    bowtie = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    hh = households(at(0, 0), None, ids=["H0", "H-null"])
+    layout = waters(("W-bad", "pond", bowtie))
+    with pytest.raises(ProximityError) as err:
+        proximity(hh, layout, slopes())
+    message = str(err.value)
+    # Both problems in one message, each naming the feature, so the user fixes all at once.
+    assert "H-null" in message and "W-bad" in message and "无效几何" in message
+
+
+def test_analysis_crs_choices():
+    assert utm_epsg(107.1, 29.9) == 32648
+    assert gk3_epsg(107.1) == 4545  # CGCS2000 / 3-degree Gauss-Kruger CM 108E
+    crs = analysis_crs((107.0, 29.8, 107.2, 30.0))
+    assert crs.epsg == 32648 and "UTM zone 48N" in str(crs)
+    assert "108E" in analysis_crs((107.0, 29.8, 107.2, 30.0), system="gk3").name
+    assert analysis_crs((0, 0, 1, 1), epsg=4547).epsg == 4547
+    with pytest.raises(CRSError, match="not a projected CRS"):
+        analysis_crs((0, 0, 1, 1), epsg=4490)
+    with pytest.raises(CRSError, match="empty extent"):
+        analysis_crs((np.nan, np.nan, np.nan, np.nan))
+
+
+def test_many_points_match_brute_force():
+    rng = np.random.default_rng(3)
+    pts = [at(*xy) for xy in rng.uniform(-2000, 2000, (300, 2))]
+    ponds = [
+        ("P%03d" % i, "pond", at(*xy).buffer(rng.uniform(5, 40)))
+        for i, xy in enumerate(rng.uniform(-2500, 2500, (80, 2)))
+    ]
+    hh, wb = households(*pts), waters(*ponds)
+    r = proximity(hh, wb, slopes())
+    d = np.array([[p.distance(w) for w in wb.geometry] for p in hh.geometry])
+    expected = {
+        (f"H{i}", wb["water_id"].iat[j]) for i, j in zip(*np.nonzero(d <= 500), strict=True)
+    }
+    assert set(zip(r.pairs["household_id"], r.pairs["water_id"], strict=True)) == expected
+    best = d.min(axis=1)
+    got = r.nearest.set_index("household_id")["nearest_water_m"]
+    assert np.allclose(got.loc[[f"H{i}" for i in range(300)]].to_numpy(), best)

@@ -1,0 +1,190 @@
+"""Risk rules: each one alone adds its points and its reason; together they add up."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from geo.proximity import proximity
+from geo.risk import DEFAULT_RULES, RiskRules, RulesError, age_years, grade
+from tests.geo_cases import at, households, line, slopes, square, waters
+
+AS_OF = dt.date(2026, 8, 1)
+RULES = DEFAULT_RULES
+
+
+def child(child_id="C1", household_id="H0", age=16, **fields):
+    birth = pd.Timestamp(AS_OF.replace(year=AS_OF.year - age)) - pd.Timedelta(days=10)
+    row = {
+        "child_id": child_id,
+        "household_id": household_id,
+        "village_code": "990101100200",
+        "birth_date": birth,
+        "categories": None,
+        "difficulty_reasons": None,
+        "caregiver_agreement_signed": False,
+        "guardian_capable": True,
+        "disability": None,
+    }
+    row.update(fields)
+    return row
+
+
+def run(kids, water_rows=(), slope_rows=(), point=None, rules=None):
+    hh = households(point or at(0, 0))
+    wb, sl = waters(*water_rows), slopes(*slope_rows)
+    prox = proximity(hh, wb, sl)
+    return grade(hh, pd.DataFrame(kids), wb, sl, prox, AS_OF, rules)
+
+
+def one(kids, **kw):
+    hh, ch = run(kids, **kw)
+    return hh.iloc[0], ch.iloc[0]
+
+
+def test_nothing_fires_for_a_16_year_old_far_from_everything():
+    hh, ch = one([child()])
+    assert ch["score"] == 0 and ch["tier"] == "无" and ch["reasons"] == ""
+    assert hh["children"] == 1 and hh["tier_code"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("distance", "points"), [(30, 40), (50, 40), (120, 30), (499, 15), (600, 0)]
+)
+def test_water_distance_band_alone(distance, points):
+    _, ch = one([child()], water_rows=[("W1", "pond", square(distance, -5, 10))])
+    assert ch["score"] == points
+    if points:
+        assert f"距池塘“W1塘”{distance}米" in ch["reasons"]
+
+
+def test_missing_items_and_fence_alone_add_their_points():
+    base = ("W1", "pond", square(400, -5, 10))
+    lacking = ("W1", "pond", square(400, -5, 10), {"buoy": "missing", "pole": "damaged"})
+    unfenced = ("W1", "pond", square(400, -5, 10), {"fence": "missing"})
+    s0 = one([child()], water_rows=[base])[1]["score"]
+    lack = one([child()], water_rows=[lacking])[1]
+    fence = one([child()], water_rows=[unfenced])[1]
+    assert lack["score"] - s0 == RULES["equipment"]["missing_four_items_points"]
+    assert "四个一不全：缺救生圈、救生杆" in lack["reasons"]
+    assert fence["score"] - s0 == RULES["equipment"]["missing_fence_points"]
+    assert "缺隔离防护设施" in fence["reasons"]
+
+
+def test_equipment_of_water_out_of_reach_does_not_count():
+    far = ("W1", "pond", square(700, -5, 10), {"buoy": "missing", "fence": "missing"})
+    hh, ch = one([child()], water_rows=[far])
+    assert ch["score"] == 0
+    flag = hh["nearest_water_equipment_complete"]
+    assert pd.notna(flag) and not flag  # known incomplete, yet out of reach
+
+
+@pytest.mark.parametrize(
+    ("slope", "points", "text"),
+    [
+        (square(-50, -50, 100), 25, "住所位于易滑坡体“S1坡”内"),
+        (square(40, -5, 10), 15, "距易滑坡体“S1坡”40米"),
+        (square(90, -5, 10), 5, "距易滑坡体“S1坡”90米"),
+        (square(300, -5, 10), 0, None),
+    ],
+)
+def test_slope_band_alone(slope, points, text):
+    _, ch = one([child()], slope_rows=[("S1", slope)])
+    assert ch["score"] == points
+    if text:
+        assert text in ch["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "points", "text"),
+    [
+        ({"age": 3}, 20, "6岁以下"),
+        ({"age": 8}, 12, "6–11岁"),
+        ({"age": 13}, 6, "12–15岁"),
+        ({"categories": "left_behind_rural", "age": 16}, 15, "留守儿童未签委托照护协议"),
+        ({"categories": "orphan"}, 15, "散居孤儿"),
+        ({"categories": "unsupported"}, 20, "事实无人抚养儿童"),
+        ({"categories": "difficulty", "difficulty_reasons": "disabled"}, 10, "残疾儿童"),
+        ({"disability": "听力残疾"}, 10, "残疾儿童"),
+        ({"categories": "difficulty", "difficulty_reasons": "wandering"}, 15, "易走失"),
+        ({"guardian_capable": False}, 20, "监护人无监护能力"),
+    ],
+)
+def test_child_rule_alone(fields, points, text):
+    _, ch = one([child(**fields)])
+    assert ch["score"] == points
+    assert ch["reasons"] == text
+
+
+def test_signed_agreement_removes_the_left_behind_points():
+    _, ch = one([child(categories="left_behind_rural", caregiver_agreement_signed=True)])
+    assert ch["score"] == 0
+
+
+def test_rules_together_add_up_and_the_household_takes_its_highest_child():
+    water = ("W1", "pond", square(30, -5, 10), {"rope": "missing"})
+    kids = [
+        child("C1", age=4, categories="left_behind_rural"),  # 20 + 15
+        child("C2", age=16, guardian_capable=False),  # 20
+    ]
+    hh, ch = run(kids, water_rows=[water], slope_rows=[("S1", square(-50, -50, 100))])
+    exposure = 40 + 15 + 25
+    scores = dict(zip(ch["child_id"], ch["score"], strict=True))
+    assert scores == {"C1": exposure + 35, "C2": exposure + 20}
+    h = hh.iloc[0]
+    assert h["score"] == exposure + 35 and h["tier"] == "一级" and h["children"] == 2
+    assert "6岁以下1名" in h["reasons"] and "监护人无监护能力1名" in h["reasons"]
+    assert h["reasons"].startswith("距池塘“W1塘”30米")
+    assert h["nearest_water_id"] == "W1" and h["waters_within"] == 1
+
+
+@pytest.mark.parametrize(
+    ("score_fields", "tier"),
+    [
+        ({"age": 3}, "三级"),  # 20 = low threshold exactly
+        ({"age": 3, "guardian_capable": False}, "二级"),  # 40
+        ({"age": 3, "guardian_capable": False, "categories": "unsupported"}, "一级"),  # 60
+        ({"age": 8}, "无"),  # 12
+    ],
+)
+def test_tier_thresholds_are_inclusive(score_fields, tier):
+    assert one([child(**score_fields)])[1]["tier"] == tier
+
+
+def test_rules_are_data_a_deployment_can_change():
+    rules = RiskRules.from_dict(
+        {"tiers": {"low": 10}, "guardian_incapable": {"points": 5, "label": "监护缺失"}}
+    )
+    _, ch = one([child(age=8)], rules=rules)
+    assert ch["tier"] == "三级"
+    _, ch = one([child(guardian_capable=False)], rules=rules)
+    assert ch["score"] == 5 and ch["reasons"] == "监护缺失"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"tiers": {"high": 10}}, "一级 > 二级 > 三级"),
+        ({"radius_m": {"pond": 0}}, "半径"),
+        ({"weather": 1}, "未知的项“weather”"),
+        ({"water_bands": [{"max_m": 300, "points": 1}, {"max_m": 100, "points": 2}]}, "从小到大"),
+    ],
+)
+def test_bad_rules_are_refused(overrides, message):
+    with pytest.raises(RulesError, match=message):
+        RiskRules.from_dict(overrides)
+
+
+def test_age_in_whole_years_on_the_as_of_date():
+    births = pd.Series(pd.to_datetime(["2020-08-01", "2020-08-02", "2008-08-01"]))
+    assert list(age_years(births, AS_OF)) == [6, 5, 18]
+
+
+def test_children_aged_18_are_out_of_scope():
+    hh, ch = run([child("C1", age=18), child("C2", age=10)])
+    assert list(ch["child_id"]) == ["C2"] and hh.iloc[0]["children"] == 1
+
+
+def test_river_line_nearby_counts_with_its_type_name():
+    _, ch = one([child()], water_rows=[("R1", "river", line((-900, 80), (900, 80)))])
+    assert ch["score"] == 30 and "距河流“R1塘”80米（200米内）" in ch["reasons"]
