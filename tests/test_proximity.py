@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Point, Polygon
+from shapely.geometry import Polygon
 
 from geo.crs import CRSError, analysis_crs, gk3_epsg, require_metric, utm_epsg
 from geo.proximity import SEARCH_LIMIT_M, ProximityError, check_radii, proximity
@@ -131,7 +131,7 @@ def test_many_points_match_brute_force():
     rng = np.random.default_rng(3)
     pts = [at(*xy) for xy in rng.uniform(-2000, 2000, (300, 2))]
     ponds = [
-        ("P%03d" % i, "pond", at(*xy).buffer(rng.uniform(5, 40)))
+        (f"P{i:03d}", "pond", at(*xy).buffer(rng.uniform(5, 40)))
         for i, xy in enumerate(rng.uniform(-2500, 2500, (80, 2)))
     ]
     hh, wb = households(*pts), waters(*ponds)
