@@ -163,11 +163,7 @@ def proximity(
 
     pairs = water_pairs(households, waters, radius_by_type)
     points = households.geometry.values
-    hh_ids = households["household_id"].to_numpy()
-    nearest = pd.DataFrame({"household_id": hh_ids})
-    best_id = np.full(len(points), None, dtype=object)
-    best_type = np.full(len(points), None, dtype=object)
-    best_m = np.full(len(points), np.nan)
+    nearest = pd.DataFrame({"household_id": households["household_id"].to_numpy()})
     water_ids = waters["water_id"].to_numpy()
     water_types = waters["water_type"].to_numpy()
     for water_type in WATER_TYPES:
@@ -177,20 +173,36 @@ def proximity(
         )
         nearest[f"nearest_{water_type}_id"] = ids
         nearest[f"nearest_{water_type}_m"] = dist
+    slope_ids, slope_m = nearest_of(
+        points, slopes.geometry.values, slopes["slope_id"].to_numpy(), SEARCH_LIMIT_M
+    )
+    nearest["nearest_slope_id"] = slope_ids
+    nearest["slope_m"] = slope_m
+    return Proximity(pairs=pairs, nearest=finish_nearest(nearest, pairs), warnings=warnings)
+
+
+def finish_nearest(nearest: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Add the overall nearest water body (ties: smaller id) and the count within reach.
+
+    `nearest` holds nearest_<type>_id/_m per household; both engines finish with this.
+    """
+    n = len(nearest)
+    best_id = np.full(n, None, dtype=object)
+    best_type = np.full(n, None, dtype=object)
+    best_m = np.full(n, np.nan)
+    for water_type in WATER_TYPES:
+        ids = nearest[f"nearest_{water_type}_id"].to_numpy(dtype=object)
+        dist = nearest[f"nearest_{water_type}_m"].to_numpy(dtype=float)
         better = ~np.isnan(dist) & (
             np.isnan(best_m)
             | (dist < best_m)
             | ((dist == best_m) & (ids.astype(str) < best_id.astype(str)))
         )
         best_id[better], best_type[better], best_m[better] = ids[better], water_type, dist[better]
-    nearest["nearest_water_id"] = best_id
-    nearest["nearest_water_type"] = best_type
-    nearest["nearest_water_m"] = best_m
+    out = nearest.copy()
+    out["nearest_water_id"] = best_id
+    out["nearest_water_type"] = best_type
+    out["nearest_water_m"] = best_m
     counts = pairs.groupby("household_id").size()
-    nearest["waters_within"] = nearest["household_id"].map(counts).fillna(0).astype(int)
-    slope_ids, slope_m = nearest_of(
-        points, slopes.geometry.values, slopes["slope_id"].to_numpy(), SEARCH_LIMIT_M
-    )
-    nearest["nearest_slope_id"] = slope_ids
-    nearest["slope_m"] = slope_m
-    return Proximity(pairs=pairs, nearest=nearest, warnings=warnings)
+    out["waters_within"] = out["household_id"].map(counts).fillna(0).astype(int)
+    return out

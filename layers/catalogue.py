@@ -304,14 +304,15 @@ _DTYPES = {
 }
 
 
-def conform(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
+def conform(layer: Layer, frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """Return `frame` with exactly the layer's columns (plus geometry) in canonical dtypes.
 
     Both stores pass what they read through here, so the same data reads back identically
     whichever backend holds it. Dates become midnight timestamps; text stays Python str or None.
     """
     out = {}
-    for col in layer.columns:
+    wanted = layer.columns if columns is None else [layer.column(c) for c in columns]
+    for col in wanted:
         series = (
             frame[col.name] if col.name in frame.columns else pd.Series(None, index=frame.index)
         )

@@ -9,6 +9,10 @@ from geo.crs import STORAGE_EPSG
 from layers.catalogue import LAYERS, Layer
 
 GEOMETRY_COLUMN = "geom"
+# The same geometry projected to the deployment's analysis CRS (metres), kept by a trigger
+# (migration 0002) from shouhu_settings.analysis_epsg, with its own GIST index: distance
+# queries run on it in the database.
+METRIC_COLUMN = "geom_m"
 
 _TYPES = {
     "text": sa.Text,
@@ -47,7 +51,23 @@ def _table(layer: Layer) -> sa.Table:
                 nullable=False,
             )
         )
+        columns.append(
+            sa.Column(
+                METRIC_COLUMN,
+                Geometry(geometry_type=None, srid=-1, spatial_index=True),
+                comment="分析坐标系下的几何（触发器维护）",
+            )
+        )
     return sa.Table(layer.name, metadata, *columns, comment=layer.label)
 
 
 TABLES: dict[str, sa.Table] = {name: _table(layer) for name, layer in LAYERS.items()}
+SPATIAL_TABLES = [name for name, layer in LAYERS.items() if layer.geometry is not None]
+
+SETTINGS = sa.Table(
+    "shouhu_settings",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True, comment="设置项"),
+    sa.Column("value", sa.Text, nullable=False, comment="取值"),
+    comment="部署设置（如分析坐标系）",
+)

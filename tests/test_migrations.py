@@ -27,17 +27,29 @@ def test_every_geometry_has_a_gist_index(new_pg_db):
     store = PostGISStore(new_pg_db())
     store.upgrade()
     with store.engine.connect() as con:
-        rows = con.execute(
-            sa.text(
-                "SELECT t.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-                "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_am am ON am.oid = i.relam "
-                "WHERE am.amname = 'gist'"
-            )
-        ).scalars()
-        gist_tables = set(rows)
-        srids = dict(con.execute(sa.text("SELECT f_table_name, srid FROM geometry_columns")).all())
+        gist = set(
+            con.execute(
+                sa.text(
+                    "SELECT t.relname, a.attname FROM pg_index x "
+                    "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                    "JOIN pg_am am ON am.oid = i.relam "
+                    "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0] "
+                    "WHERE am.amname = 'gist'"
+                )
+            ).all()
+        )
+        srids = dict(
+            con.execute(
+                sa.text(
+                    "SELECT f_table_name, srid FROM geometry_columns "
+                    "WHERE f_geometry_column = 'geom'"
+                )
+            ).all()
+        )
     spatial = {name for name, layer in LAYERS.items() if layer.geometry}
-    assert spatial <= gist_tables
+    # Storage geometry (EPSG:4326) and metric geometry (analysis CRS) are both indexed.
+    assert {(name, "geom") for name in spatial} <= gist
+    assert {(name, "geom_m") for name in spatial} <= gist
     assert {srids[name] for name in spatial} == {4326}
     store.close()
 

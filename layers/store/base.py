@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from abc import ABC, abstractmethod
 
@@ -9,11 +11,21 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo.crs import STORAGE_EPSG, CRSError, require_storage_crs
+from geo.crs import (
+    STORAGE_EPSG,
+    AnalysisCRS,
+    CRSError,
+    analysis_crs,
+    require_storage_crs,
+    to_metric,
+)
+from geo.proximity import SEARCH_LIMIT_M, Proximity, check_radii, default_radii
+from geo.proximity import proximity as proximity_in_process
 from layers.catalogue import Layer, conform, get_layer
 from layers.errors import StoreError
 
 Bbox = tuple[float, float, float, float]
+ANALYSIS_EPSG = "analysis_epsg"
 _TYPE_NAMES = {
     0: "Point",
     1: "LineString",
@@ -50,9 +62,21 @@ class Store(ABC):
 
     @abstractmethod
     def _read(
-        self, layer: Layer, bbox: Bbox | None, code_filter: tuple[str, list[str]] | None
+        self,
+        layer: Layer,
+        bbox: Bbox | None,
+        code_filter: tuple[str, list[str]] | None,
+        columns: list[str] | None = None,
     ) -> pd.DataFrame:
-        """Backend read of one layer with optional filters."""
+        """Backend read of one layer with optional filters and attribute subset."""
+
+    @abstractmethod
+    def get_setting(self, key: str) -> str | None:
+        """A deployment setting stored with the data (None when unset)."""
+
+    @abstractmethod
+    def _set_setting(self, key: str, value: str) -> None:
+        """Store a setting; the PostGIS store also re-projects its metric geometry."""
 
     @abstractmethod
     def count(self, name: str) -> int:
@@ -68,7 +92,53 @@ class Store(ABC):
         are appended.
         """
         prepared = {name: prepare_for_write(get_layer(name), df) for name, df in frames.items()}
+        if self.get_setting(ANALYSIS_EPSG) is None:
+            self.set_analysis_crs(_crs_for(prepared))
         self._write(prepared, replace)
+
+    # -- analysis ---------------------------------------------------------------------------
+
+    def analysis_crs(self) -> AnalysisCRS:
+        """The metric CRS this deployment measures in (fixed at the first write)."""
+        epsg = self.get_setting(ANALYSIS_EPSG)
+        if epsg is None:
+            # A store written before the setting existed: derive it from the data, as at write.
+            for name in ("villages", "households"):
+                frame = self.read_layer(name, columns=[])
+                if len(frame):
+                    return analysis_crs(tuple(frame.total_bounds))
+            raise StoreError(
+                "尚未确定分析坐标系（数据库里还没有数据）。请先导入数据，"
+                "或运行 “shouhu db crs --set EPSG代码” 指定一个投影坐标系。"
+            )
+        return analysis_crs((0, 0, 0, 0), epsg=int(epsg))
+
+    def set_analysis_crs(self, crs: AnalysisCRS) -> None:
+        """Change the metric CRS (a deployment decision; PostGIS re-projects its geom_m)."""
+        analysis_crs((0, 0, 0, 0), epsg=crs.epsg)  # refuses geographic CRSs
+        self._set_setting(ANALYSIS_EPSG, str(crs.epsg))
+
+    def proximity(
+        self, radius_by_type: dict[str, float] | None = None, village_codes: list[str] | None = None
+    ) -> Proximity:
+        """Proximity of the households in scope to every water body and slope (in-process).
+
+        Water bodies and slopes are read within the search limit around the households, so a
+        pond just across the village boundary still counts.
+        """
+        radius_by_type = check_radii(radius_by_type or default_radii())
+        crs = self.analysis_crs()
+        hh = self.read_layer("households", village_codes=village_codes, columns=["village_code"])
+        if len(hh):
+            bbox = _expand(tuple(hh.total_bounds), SEARCH_LIMIT_M)
+        else:
+            bbox = (0.0, 0.0, 0.0, 0.0)
+        wcols = ["water_type"]
+        waters = self.read_layer("water_bodies", bbox=bbox, columns=wcols)
+        slopes = self.read_layer("slopes", bbox=bbox, columns=["name"])
+        return proximity_in_process(
+            to_metric(hh, crs), to_metric(waters, crs), to_metric(slopes, crs), radius_by_type
+        )
 
     def write_layer(self, name: str, frame: pd.DataFrame, replace: bool = False) -> None:
         """Write one layer (all rows or none)."""
@@ -79,17 +149,24 @@ class Store(ABC):
         name: str,
         bbox: Bbox | None = None,
         village_codes: list[str] | None = None,
+        columns: list[str] | None = None,
     ) -> pd.DataFrame:
         """Read a layer, optionally only rows intersecting `bbox` (lon/lat) or within the given
         admin codes (village, township or county codes: a row matches if its code at that level
-        is listed). Returns catalogue dtypes; a GeoDataFrame in EPSG:4326 for spatial layers."""
+        is listed). `columns` limits the attributes read (the key is always included).
+        Returns catalogue dtypes; a GeoDataFrame in EPSG:4326 for spatial layers."""
         layer = get_layer(name)
         if bbox is not None and layer.geometry is None:
             raise ValueError(f"layer {name} has no geometry to filter by bbox")
         code_filter = _code_filter(layer, village_codes) if village_codes is not None else None
-        frame = self._read(layer, bbox, code_filter)
+        if columns is not None:
+            columns = list(dict.fromkeys([layer.key, *columns]))
+            unknown = sorted(set(columns) - set(layer.column_names))
+            if unknown:
+                raise KeyError(f"layer {name} has no columns {unknown}")
+        frame = self._read(layer, bbox, code_filter, columns)
         frame = frame.sort_values(layer.key, kind="stable").reset_index(drop=True)
-        return conform(layer, frame)
+        return conform(layer, frame, columns)
 
     def __enter__(self) -> Store:
         return self
@@ -173,3 +250,30 @@ def prepare_for_write(layer: Layer, frame: pd.DataFrame) -> pd.DataFrame:
     if problems:
         raise StoreError(f"图层“{layer.label}”数据有误，未写入任何数据：" + "；".join(problems))
     return out
+
+
+def _crs_for(frames: dict[str, pd.DataFrame]) -> AnalysisCRS:
+    """The analysis CRS for a first write: SHOUHU_ANALYSIS_EPSG, else from the data's extent."""
+    configured = os.environ.get("SHOUHU_ANALYSIS_EPSG")
+    if configured:
+        try:
+            return analysis_crs((0, 0, 0, 0), epsg=int(configured))
+        except (ValueError, CRSError) as exc:
+            raise StoreError(
+                f"SHOUHU_ANALYSIS_EPSG={configured} 不是可用的投影坐标系代码（需以米为单位），"
+                "例如 32648（UTM 48N）或 4545（CGCS2000 3度带 108E）。",
+                str(exc),
+            ) from exc
+    spatial = [f for f in frames.values() if isinstance(f, gpd.GeoDataFrame) and len(f)]
+    if not spatial:
+        raise StoreError("首次写入的数据没有任何几何图形，无法确定分析坐标系。")
+    bounds = pd.DataFrame([f.total_bounds for f in spatial])
+    return analysis_crs((bounds[0].min(), bounds[1].min(), bounds[2].max(), bounds[3].max()))
+
+
+def _expand(bbox: Bbox, metres: float) -> Bbox:
+    """A lon/lat box grown by at least `metres` on every side."""
+    minx, miny, maxx, maxy = bbox
+    dlat = metres / 110_000.0
+    dlon = metres / (110_000.0 * max(math.cos(math.radians(max(abs(miny), abs(maxy)))), 0.01))
+    return (minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)

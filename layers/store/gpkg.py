@@ -101,7 +101,11 @@ class GeoPackageStore(Store):
                     _append(tmp, layer, frame)
 
     def _read(
-        self, layer: Layer, bbox: Bbox | None, code_filter: tuple[str, list[str]] | None
+        self,
+        layer: Layer,
+        bbox: Bbox | None,
+        code_filter: tuple[str, list[str]] | None,
+        columns: list[str] | None = None,
     ) -> pd.DataFrame:
         self.check()
         where = None
@@ -117,10 +121,23 @@ class GeoPackageStore(Store):
             where=where,
             read_geometry=layer.geometry is not None,
             fid_as_index=False,
+            columns=columns,
         )
         if layer.geometry is not None and not isinstance(frame, gpd.GeoDataFrame):
             frame = gpd.GeoDataFrame(frame, geometry=[], crs=4326)
         return frame
+
+    def get_setting(self, key: str) -> str | None:
+        self.check()
+        with _connect(self.path) as con:
+            row = con.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_setting(self, key: str, value: str) -> None:
+        self.check()
+        with sqlite3.connect(self.path) as con:  # one statement pair, one transaction
+            con.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (key,))
+            con.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)", (key, value))
 
     def count(self, name: str) -> int:
         self.check()

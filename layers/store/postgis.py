@@ -14,12 +14,53 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-from layers.catalogue import Layer
+from geo.proximity import (
+    SEARCH_LIMIT_M,
+    Proximity,
+    ProximityError,
+    check_radii,
+    default_radii,
+    finish_nearest,
+)
+from geo.vocab import WATER_TYPES
+from layers.catalogue import LAYERS, Layer
 from layers.errors import SchemaBehindError, StoreError, mask_url, scrub
-from layers.schema import GEOMETRY_COLUMN, TABLES
-from layers.store.base import Bbox, Store
+from layers.schema import GEOMETRY_COLUMN, METRIC_COLUMN, SETTINGS, SPATIAL_TABLES, TABLES
+from layers.store.base import ANALYSIS_EPSG, Bbox, Store, _code_filter
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# Every (household, water body) pair within the water type's radius (inclusive), on geom_m.
+_RADIUS_CASE = " ".join(f"WHEN '{t}' THEN :r_{t}" for t in WATER_TYPES)
+_PAIRS_SQL = f"""
+SELECT h.household_id, w.water_id, w.water_type, ST_Distance(h.geom_m, w.geom_m) AS distance_m
+FROM households h
+JOIN water_bodies w
+  ON ST_DWithin(h.geom_m, w.geom_m, :max_r)
+ AND ST_DWithin(h.geom_m, w.geom_m, CASE w.water_type {_RADIUS_CASE} END)
+{{where}}
+"""
+
+# Nearest water body of each type and nearest slope within the search limit: KNN on GIST.
+_LATERAL = """
+LEFT JOIN LATERAL (
+    SELECT x.{key} AS id, ST_Distance(h.geom_m, x.geom_m) AS d FROM {table} x
+    WHERE {cond} ST_DWithin(h.geom_m, x.geom_m, :limit_m)
+    ORDER BY h.geom_m <-> x.geom_m, x.{key} LIMIT 1
+) AS {alias} ON true"""
+_NEAREST_SQL = (
+    "SELECT h.household_id, "
+    + ", ".join(f"n_{t}.id AS nearest_{t}_id, n_{t}.d AS nearest_{t}_m" for t in WATER_TYPES)
+    + ", n_slope.id AS nearest_slope_id, n_slope.d AS slope_m FROM households h"
+    + "".join(
+        _LATERAL.format(
+            key="water_id", table="water_bodies", cond=f"x.water_type = '{t}' AND", alias=f"n_{t}"
+        )
+        for t in WATER_TYPES
+    )
+    + _LATERAL.format(key="slope_id", table="slopes", cond="", alias="n_slope")
+    + "\n{where}"
+)
 
 
 def normalise_url(url: str) -> str:
@@ -123,11 +164,19 @@ class PostGISStore(Store):
             raise self._fail("写入数据库失败，未写入任何数据", exc) from exc
 
     def _read(
-        self, layer: Layer, bbox: Bbox | None, code_filter: tuple[str, list[str]] | None
+        self,
+        layer: Layer,
+        bbox: Bbox | None,
+        code_filter: tuple[str, list[str]] | None,
+        columns: list[str] | None = None,
     ) -> pd.DataFrame:
         self.check()
         table = TABLES[layer.name]
-        stmt = sa.select(table)
+        names = columns if columns is not None else layer.column_names
+        selected = [table.c[n] for n in names]
+        if layer.geometry is not None:
+            selected.append(table.c[GEOMETRY_COLUMN])
+        stmt = sa.select(*selected)
         if code_filter is not None:
             column, codes = code_filter
             stmt = stmt.where(table.c[column].in_(codes))
@@ -140,6 +189,86 @@ class PostGISStore(Store):
                 frame = gpd.read_postgis(stmt, con, geom_col=GEOMETRY_COLUMN, crs=4326)
                 return frame.rename_geometry("geometry")
             return pd.read_sql(stmt, con)
+
+    def get_setting(self, key: str) -> str | None:
+        self.check()
+        with self._connect() as con:
+            return con.execute(
+                sa.select(SETTINGS.c.value).where(SETTINGS.c.key == key)
+            ).scalar_one_or_none()
+
+    def _set_setting(self, key: str, value: str) -> None:
+        self.check()
+        with self.engine.begin() as con:
+            con.execute(SETTINGS.delete().where(SETTINGS.c.key == key))
+            con.execute(SETTINGS.insert().values(key=key, value=value))
+            if key == ANALYSIS_EPSG:  # re-project every metric geometry in the same transaction
+                for name in SPATIAL_TABLES:
+                    con.execute(
+                        sa.text(f"UPDATE {name} SET {METRIC_COLUMN} = ST_Transform(geom, :srid)"),
+                        {"srid": int(value)},
+                    )
+
+    def proximity(
+        self, radius_by_type: dict[str, float] | None = None, village_codes: list[str] | None = None
+    ) -> Proximity:
+        """The same facts as the in-process engine, computed in the database on geom_m."""
+        radius = check_radii(radius_by_type or default_radii())
+        self.check()
+        self.analysis_crs()  # a clear message when no CRS is set yet
+        where, params = "", {}
+        if village_codes is not None:
+            column, codes = _code_filter(LAYERS["households"], village_codes)
+            where, params = f"WHERE h.{column} = ANY(:codes)", {"codes": codes}
+        with self._connect() as con:
+            problems = []
+            for table, key, what in (
+                ("households", "household_id", "家庭户图层"),
+                ("water_bodies", "water_id", "水域图层"),
+                ("slopes", "slope_id", "易滑坡体图层"),
+            ):
+                bad = (
+                    con.execute(
+                        sa.text(f"SELECT {key} FROM {table} WHERE NOT ST_IsValid(geom) LIMIT 5")
+                    )
+                    .scalars()
+                    .all()
+                )
+                if bad:
+                    problems.append(f"{what}有无效几何（自相交等，如 {'、'.join(bad)}），请先修复")
+            if problems:
+                raise ProximityError("；".join(problems))
+            pairs = pd.read_sql(
+                sa.text(_PAIRS_SQL.format(where=where)),
+                con,
+                params={
+                    **params,
+                    "max_r": max(radius.values()),
+                    **{f"r_{t}": r for t, r in radius.items()},
+                },
+            )
+            nearest = pd.read_sql(
+                sa.text(_NEAREST_SQL.format(where=where)),
+                con,
+                params={**params, "limit_m": SEARCH_LIMIT_M},
+            )
+            empty = {
+                t: not con.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {t})")).scalar()
+                for t in ("water_bodies", "slopes")
+            }
+        pairs = pairs.sort_values(["household_id", "distance_m", "water_id"], ignore_index=True)
+        nearest = nearest.sort_values("household_id", ignore_index=True)
+        for column in nearest.columns:
+            if column.endswith("_id"):
+                nearest[column] = (
+                    nearest[column].astype(object).where(nearest[column].notna(), None)
+                )
+        warnings = []
+        if empty["water_bodies"]:
+            warnings.append("水域图层为空：所有家庭都没有最近水域。")
+        if empty["slopes"]:
+            warnings.append("易滑坡体图层为空：所有家庭都没有坡体距离。")
+        return Proximity(pairs=pairs, nearest=finish_nearest(nearest, pairs), warnings=warnings)
 
     def count(self, name: str) -> int:
         self.check()

@@ -1,0 +1,151 @@
+"""Differential test: the in-process engine (GeoPackage) and the PostGIS pushdown agree."""
+
+import shutil
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo.proximity import Proximity
+from layers.store.gpkg import GeoPackageStore
+from layers.store.postgis import PostGISStore
+
+TOLERANCE_M = 0.01
+ADMIN = {"county_code": "990101", "township_code": "990101100", "village_code": "990101100200"}
+
+
+@pytest.fixture
+def both(tmp_path, gpkg_template, pg_server, pg_template):
+    """Factory: write the same frames to a GeoPackage and a PostGIS store; return both."""
+    made = []
+
+    def make(frames):
+        path = tmp_path / f"s{len(made)}.gpkg"
+        shutil.copyfile(gpkg_template, path)
+        gpkg = GeoPackageStore(path)
+        pg = PostGISStore(
+            pg_server.create_database(f"diff_{id(made)}_{len(made)}", template=pg_template)
+        )
+        for store in (gpkg, pg):
+            store.write_layers(frames)
+        made.append(pg)
+        return gpkg, pg
+
+    yield make
+    for store in made:
+        store.close()
+
+
+def assert_same(a: Proximity, b: Proximity) -> int:
+    """Same pairs, same nearest ids, distances within TOLERANCE_M. Returns the pair count."""
+    key = ["household_id", "water_id"]
+    assert set(map(tuple, a.pairs[key].to_numpy())) == set(map(tuple, b.pairs[key].to_numpy()))
+    merged = a.pairs.merge(b.pairs, on=key, suffixes=("_a", "_b"))
+    gap = (merged["distance_m_a"] - merged["distance_m_b"]).abs().to_numpy()
+    assert gap.max(initial=0) <= TOLERANCE_M
+    na = a.nearest.set_index("household_id").sort_index()
+    nb = b.nearest.set_index("household_id").sort_index()
+    assert list(na.index) == list(nb.index)
+    assert sorted(na.columns) == sorted(nb.columns)
+    for column in na.columns:
+        if column.endswith("_id") or column.endswith("_type"):
+            assert na[column].fillna("").tolist() == nb[column].fillna("").tolist(), column
+        elif column == "waters_within":
+            assert na[column].tolist() == nb[column].tolist()
+        else:
+            x, y = na[column].to_numpy(float), nb[column].to_numpy(float)
+            assert np.array_equal(np.isnan(x), np.isnan(y)), column
+            assert np.nanmax(np.abs(x - y), initial=0) <= TOLERANCE_M, column
+    return len(merged)
+
+
+def test_demo_township_same_on_both_stores(both, demo_frames):
+    gpkg, pg = both(demo_frames)
+    pairs = assert_same(gpkg.proximity(), pg.proximity())
+    assert pairs > 1000  # a real workload, not an empty comparison
+    radii = {"pond": 120, "river": 800, "reservoir": 300, "dam": 50}
+    assert_same(gpkg.proximity(radii), pg.proximity(radii))
+    village = sorted(demo_frames["villages"]["village_code"])[3]
+    a, b = gpkg.proximity(village_codes=[village]), pg.proximity(village_codes=[village])
+    assert_same(a, b)
+    assert set(a.nearest["household_id"]) == set(
+        demo_frames["households"].query("village_code == @village")["household_id"]
+    )
+
+
+def _random_layout(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    metric = 32648
+    x0, y0 = 690_000.0, 3_310_000.0  # about 107.0°E 29.9°N
+    n_h = 400
+    hh = gpd.GeoDataFrame(
+        {"household_id": [f"H{i:04d}" for i in range(n_h)], **ADMIN},
+        geometry=shapely.points(rng.uniform(0, 6000, (n_h, 2)) + (x0, y0)),
+        crs=metric,
+    )
+    geoms, types = [], []
+    for _ in range(60):
+        c = rng.uniform(0, 6000, 2) + (x0, y0)
+        kind = rng.choice(["pond", "reservoir", "river", "dam"], p=[0.6, 0.1, 0.2, 0.1])
+        if kind in ("pond", "reservoir"):
+            g = shapely.Point(*c).buffer(rng.uniform(10, 150 if kind == "pond" else 500), 6)
+        else:
+            steps = rng.normal(0, 300, (int(rng.integers(2, 12)), 2)).cumsum(axis=0)
+            g = shapely.LineString(steps + c)
+        geoms.append(g)
+        types.append(kind)
+    # A pond around a household: distance 0 must agree too.
+    geoms.append(hh.geometry.iloc[0].buffer(30))
+    types.append("pond")
+    n_w = len(geoms)
+    water = gpd.GeoDataFrame(
+        {"water_id": [f"W{i:03d}" for i in range(n_w)], **ADMIN, "water_type": types},
+        geometry=geoms,
+        crs=metric,
+    )
+    slope_geoms = [
+        shapely.Point(*(rng.uniform(0, 6000, 2) + (x0, y0))).buffer(200) for _ in range(8)
+    ]
+    slope_geoms.append(hh.geometry.iloc[1].buffer(50))
+    slopes = gpd.GeoDataFrame(
+        {"slope_id": [f"S{i}" for i in range(len(slope_geoms))], **ADMIN, "hazard_grade": "high"},
+        geometry=slope_geoms,
+        crs=metric,
+    )
+    return {
+        "households": hh.to_crs(4326),
+        "water_bodies": water.to_crs(4326),
+        "slopes": slopes.to_crs(4326),
+    }
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_random_layouts_same_on_both_stores(both, seed):
+    gpkg, pg = both(_random_layout(seed))
+    a, b = gpkg.proximity(), pg.proximity()
+    assert assert_same(a, b) > 50
+    near = a.nearest.set_index("household_id")
+    assert near.loc["H0000", "nearest_pond_m"] == 0 and near.loc["H0001", "slope_m"] == 0
+
+
+def test_both_stores_report_the_same_analysis_crs(both, demo_frames):
+    gpkg, pg = both({"villages": demo_frames["villages"]})
+    assert gpkg.analysis_crs() == pg.analysis_crs()
+    assert gpkg.analysis_crs().epsg == 32648
+
+
+def test_changing_the_analysis_crs_reprojects_postgis(both, demo_frames):
+    from geo.crs import analysis_crs
+
+    frames = {k: demo_frames[k] for k in ("households", "water_bodies", "slopes", "villages")}
+    gpkg, pg = both(frames)
+    gk = analysis_crs((0, 0, 0, 0), epsg=4545)  # CGCS2000 3-degree zone CM 108E
+    for store in (gpkg, pg):
+        store.set_analysis_crs(gk)
+    assert pg.analysis_crs().epsg == 4545
+    assert_same(gpkg.proximity(), pg.proximity())
+    pd.testing.assert_series_equal(
+        gpkg.proximity().pairs["water_id"], pg.proximity().pairs["water_id"]
+    )
