@@ -50,7 +50,7 @@ DEFAULT_RULES: dict = {
         "wandering": {"points": 15, "label": "易走失"},
     },
     "guardian_incapable": {"points": 20, "label": "监护人无监护能力"},
-    "tiers": {"high": 60, "medium": 40, "low": 20},
+    "tiers": {"high": 70, "medium": 50, "low": 30},
 }
 
 

@@ -141,10 +141,18 @@ def test_rules_together_add_up_and_the_household_takes_its_highest_child():
 @pytest.mark.parametrize(
     ("score_fields", "tier"),
     [
-        ({"age": 3}, "三级"),  # 20 = low threshold exactly
-        ({"age": 3, "guardian_capable": False}, "二级"),  # 40
-        ({"age": 3, "guardian_capable": False, "categories": "unsupported"}, "一级"),  # 60
-        ({"age": 8}, "无"),  # 12
+        ({"age": 3, "disability": "肢体残疾"}, "三级"),  # 30 = low threshold exactly
+        ({"age": 3, "disability": "肢体残疾", "guardian_capable": False}, "二级"),  # 50
+        (
+            {
+                "age": 3,
+                "disability": "肢体残疾",
+                "guardian_capable": False,
+                "categories": "unsupported",
+            },
+            "一级",
+        ),  # 70
+        ({"age": 3}, "无"),  # 20
     ],
 )
 def test_tier_thresholds_are_inclusive(score_fields, tier):

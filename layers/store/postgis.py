@@ -263,6 +263,9 @@ class PostGISStore(Store):
                 nearest[column] = (
                     nearest[column].astype(object).where(nearest[column].notna(), None)
                 )
+            elif column.endswith("_m"):  # all-NULL columns arrive as object
+                nearest[column] = pd.to_numeric(nearest[column]).astype(float)
+        pairs["distance_m"] = pairs["distance_m"].astype(float)
         warnings = []
         if empty["water_bodies"]:
             warnings.append("水域图层为空：所有家庭都没有最近水域。")

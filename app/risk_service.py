@@ -1,0 +1,122 @@
+"""Risk grading for the households and children in scope: store in, tables out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import AnalysisCRS
+from geo.risk import RiskRules, grade
+from layers.store import Store
+
+HOUSEHOLD_COLUMNS = [
+    "household_id",
+    "village_code",
+    "children",
+    "tier",
+    "score",
+    "nearest_water_id",
+    "nearest_water_type",
+    "nearest_water_m",
+    "waters_within",
+    "nearest_water_equipment_complete",
+    "slope_m",
+    "reasons",
+    # beyond the contract
+    "township_code",
+    "tier_code",
+    "nearest_water_name",
+    "nearest_slope_id",
+    "lon",
+    "lat",
+]
+CHILD_COLUMNS = [
+    "child_id",
+    "household_id",
+    "village_code",
+    "age",
+    "tier",
+    "score",
+    "nearest_water_id",
+    "nearest_water_type",
+    "nearest_water_m",
+    "waters_within",
+    "nearest_water_equipment_complete",
+    "slope_m",
+    "reasons",
+    "tier_code",
+]
+_CHILD_FIELDS = [
+    "household_id",
+    "village_code",
+    "birth_date",
+    "categories",
+    "difficulty_reasons",
+    "caregiver_agreement_signed",
+    "guardian_capable",
+    "disability",
+]
+_WATER_FIELDS = [
+    "name",
+    "water_type",
+    "sign_status",
+    "buoy_status",
+    "rope_status",
+    "pole_status",
+    "fence_status",
+]
+
+
+@dataclass
+class RiskResult:
+    households: gpd.GeoDataFrame  # HOUSEHOLD_COLUMNS + geometry (EPSG:4326)
+    children: pd.DataFrame  # CHILD_COLUMNS: never a name or identity number
+    crs: AnalysisCRS
+    as_of: dt.date
+    warnings: list[str]
+
+
+def compute_risk(
+    store: Store,
+    as_of: dt.date,
+    rules: RiskRules | None = None,
+    village_codes: list[str] | None = None,
+) -> RiskResult:
+    """Proximity (on the store's engine) plus the rules, for the households in scope."""
+    rules = rules or RiskRules.from_dict()
+    prox = store.proximity(rules.data["radius_m"], village_codes=village_codes)
+    households = store.read_layer(
+        "households", village_codes=village_codes, columns=["village_code", "township_code"]
+    )
+    children = store.read_layer("children", village_codes=village_codes, columns=_CHILD_FIELDS)
+    wanted = set(prox.nearest["nearest_water_id"].dropna())
+    waters = store.read_layer("water_bodies", columns=_WATER_FIELDS)
+    waters = pd.DataFrame(waters[waters["water_id"].isin(wanted)].drop(columns="geometry"))
+    slopes = pd.DataFrame(store.read_layer("slopes", columns=["name"]).drop(columns="geometry"))
+    hh, ch = grade(households, children, waters, slopes, prox, as_of, rules)
+
+    hh["township_code"] = households["township_code"].to_numpy()
+    hh["lon"] = households.geometry.x.round(6).to_numpy()
+    hh["lat"] = households.geometry.y.round(6).to_numpy()
+    for frame in (hh, ch):
+        for col in ("nearest_water_m", "slope_m"):
+            frame[col] = frame[col].round(2)
+        frame["score"] = frame["score"].astype(int)
+    out_hh = gpd.GeoDataFrame(
+        hh[HOUSEHOLD_COLUMNS], geometry=households.geometry.to_numpy(), crs=households.crs
+    )
+    return RiskResult(out_hh, ch[CHILD_COLUMNS], store.analysis_crs(), as_of, prox.warnings)
+
+
+def tier_counts(households: pd.DataFrame) -> pd.DataFrame:
+    """Households per village and tier, with a total row per village (for the page and CLI)."""
+    table = pd.crosstab(households["village_code"], households["tier"])
+    for tier in ("一级", "二级", "三级", "无"):
+        if tier not in table:
+            table[tier] = 0
+    table = table[["一级", "二级", "三级", "无"]]
+    table["合计"] = table.sum(axis=1)
+    return table

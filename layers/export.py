@@ -1,0 +1,67 @@
+"""Write result tables to CSV, Excel, GeoJSON or GeoPackage, all or nothing.
+
+The file is written beside the target under a temporary name and renamed into place only when
+complete, so a failure never leaves a half-written file where the user looks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.errors import StoreError
+
+FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".geojson": "GeoJSON", ".gpkg": "GeoPackage"}
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """The output path, refused early (before any work) if its format or folder is wrong."""
+    target = Path(path)
+    if target.suffix.lower() not in FORMATS:
+        raise StoreError(
+            f"不支持的输出格式“{target.suffix or target.name}”。"
+            f"请使用 {'、'.join(FORMATS)} 之一作为文件扩展名。"
+        )
+    if not target.parent.exists():
+        raise StoreError(f"输出文件夹 {target.parent} 不存在，请先创建或换一个位置。")
+    return target
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, sheet: str = "清单") -> Path:
+    """Write `frame` by the file's extension; GeoJSON/GeoPackage need a GeoDataFrame."""
+    target = check_target(path)
+    suffix = target.suffix.lower()
+    if suffix in (".geojson", ".gpkg") and not isinstance(frame, gpd.GeoDataFrame):
+        raise StoreError(f"{FORMATS[suffix]} 输出需要带坐标的数据，请改用 .csv 或 .xlsx。")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if suffix == ".csv":
+            _plain(frame).to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens it
+        elif suffix == ".xlsx":
+            _plain(frame).to_excel(tmp, index=False, sheet_name=sheet)
+        else:
+            tmp.unlink()
+            driver = "GeoJSON" if suffix == ".geojson" else "GPKG"
+            out = frame.to_crs(4326) if frame.crs is not None else frame
+            out.to_file(tmp, driver=driver, layer=target.stem if driver == "GPKG" else None)
+        os.replace(tmp, target)
+    except PermissionError as exc:
+        raise StoreError(
+            f"无法写入 {target}：文件可能正被 Excel 等程序打开，请关闭后重试。"
+        ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop the geometry column for tabular formats."""
+    if isinstance(frame, gpd.GeoDataFrame):
+        return pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return frame
