@@ -7,6 +7,8 @@ rewrites each element's scripts and styles to the copies vendored into app/stati
 
 from __future__ import annotations
 
+import html
+import json
 import re
 
 import branca
@@ -16,6 +18,7 @@ from jinja2 import Template
 
 from app import messages as M
 from app.services import MapData
+from geo.risk import TIERS
 from geo.vocab import (
     COMPLETENESS,
     EQUIPMENT_ITEMS,
@@ -240,6 +243,84 @@ def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
     Legend(legend_html()).add_to(fmap)
     if bounds is not None:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return use_local_assets(fmap)
+
+
+TIER_COLORS = {"high": "#c62828", "medium": "#ef6c00", "low": "#f9a825", "none": "#9e9e9e"}
+
+_TIER_CALLBACK = """
+function (row) {
+    var colors = %s;
+    var m = L.circleMarker(new L.LatLng(row[0], row[1]),
+        {radius: 6, color: '#ffffff', weight: 1, fillColor: colors[row[2]], fillOpacity: 0.95});
+    m.bindPopup(row[3]);
+    m.tierRank = {high: 3, medium: 2, low: 1, none: 0}[row[2]];
+    return m;
+}
+"""
+
+# A cluster takes the colour of the highest tier inside it, so a red cluster always hides at
+# least one 一级 household. Keeps markercluster's class names (and so its sizing and tests).
+_TIER_CLUSTER_ICON = """
+function (cluster) {
+    var colors = %s, names = ['none', 'low', 'medium', 'high'], rank = 0;
+    cluster.getAllChildMarkers().forEach(function (m) { rank = Math.max(rank, m.tierRank || 0); });
+    var n = cluster.getChildCount();
+    return L.divIcon({
+        html: '<div style="background:' + colors[names[rank]] + ';color:#fff;font-weight:bold">'
+            + '<span>' + n + '</span></div>',
+        className: 'marker-cluster marker-cluster-tier-' + names[rank],
+        iconSize: new L.Point(40, 40)
+    });
+}
+"""
+
+
+def build_risk_map(villages, households) -> folium.Map:
+    """Households coloured by risk tier (clustered in the browser) over village boundaries.
+
+    Popups show the household id, tier, score and reasons: no child's name or identity number.
+    """
+    fmap = folium.Map(tiles=None, min_zoom=5, control_scale=True, prefer_canvas=True)
+    fmap.options["maxZoom"] = 18
+    _vector_layer(
+        fmap,
+        M.MAP_LAYER_VILLAGES,
+        villages[["village_code", "name", "geometry"]],
+        style_function=lambda _f: VILLAGES.style,
+        tooltip=folium.GeoJsonTooltip(["name", "village_code"], aliases=["村（社区）", "代码"]),
+    )
+    group = folium.FeatureGroup(name="儿童家庭（按风险等级）")
+    popups = (
+        households["household_id"]
+        + "｜"
+        + households["tier"]
+        + " "
+        + households["score"].astype(str)
+        + "分<br>"
+        + households["reasons"].fillna("").map(html.escape)
+    )
+    rows = [
+        [round(lat, 6), round(lon, 6), tier, popup]
+        for lat, lon, tier, popup in zip(
+            households["lat"], households["lon"], households["tier_code"], popups, strict=True
+        )
+    ]
+    FastMarkerCluster(
+        rows,
+        callback=_TIER_CALLBACK % json.dumps(TIER_COLORS),
+        icon_create_function=_TIER_CLUSTER_ICON % json.dumps(TIER_COLORS),
+    ).add_to(group)
+    group.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    rows_html = [f"<b>{M.MAP_LEGEND_TITLE}</b>"] + [
+        _swatch(color, f"风险{TIERS[code]}" if code != "none" else "无风险等级", "circle")
+        for code, color in TIER_COLORS.items()
+    ]
+    Legend("".join(rows_html)).add_to(fmap)
+    if len(villages):
+        b = villages.total_bounds
+        fmap.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
     return use_local_assets(fmap)
 
 

@@ -10,6 +10,7 @@ DEMO_BANNER = "当前为示范数据：地名、人员、编码均为虚构。"
 PAGE_HOME = "概览"
 PAGE_MAP = "风险地图"
 PAGE_LAYERS = "数据图层"
+PAGE_RISK = "风险分级"
 
 STORE_PROBLEM = "数据库无法使用"
 STORE_HOWTO = "修正后刷新本页面即可。"

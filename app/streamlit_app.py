@@ -10,6 +10,7 @@ st.set_page_config(
 pages = [
     st.Page("views/home.py", title=M.PAGE_HOME, default=True, url_path="home"),
     st.Page("views/map_page.py", title=M.PAGE_MAP, url_path="map"),
+    st.Page("views/risk_page.py", title=M.PAGE_RISK, url_path="risk"),
     st.Page("views/layers_page.py", title=M.PAGE_LAYERS, url_path="layers"),
 ]
 st.navigation(pages).run()

@@ -6,6 +6,7 @@ complete, so a failure never leaves a half-written file where the user looks for
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -58,6 +59,16 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, sheet: str = "清�
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def table_bytes(frame: pd.DataFrame, fmt: str, sheet: str = "清单") -> bytes:
+    """A table as CSV (UTF-8 with BOM, opens in Excel) or .xlsx bytes, for downloads."""
+    plain = _plain(frame)
+    if fmt == "csv":
+        return plain.to_csv(index=False).encode("utf-8-sig")
+    buffer = io.BytesIO()
+    plain.to_excel(buffer, index=False, sheet_name=sheet)
+    return buffer.getvalue()
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

@@ -80,3 +80,28 @@ def test_tianditu_only_when_a_key_is_configured(demo_gpkg):
     assert "tianditu" not in map_html(build_map(data))
     with_key = map_html(build_map(data, tianditu_key="TESTKEY"))
     assert "tianditu.gov.cn" in with_key and "tk=TESTKEY" in with_key
+
+
+def test_risk_page_counts_filters_and_downloads(app, demo_gpkg):
+    import datetime as dt
+
+    from app.risk_service import compute_risk
+
+    app.switch_page("views/risk_page.py").run()
+    assert not app.exception, app.exception
+    expected = compute_risk(GeoPackageStore(demo_gpkg), dt.date.today()).households
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["一级（户）"] == str((expected["tier"] == "一级").sum())
+    table = app.dataframe[0].value
+    assert len(table) == expected["tier"].isin(["一级", "二级", "三级"]).sum()
+    assert {"户编号", "风险等级", "原因"} <= set(table.columns)
+    assert table["分数"].is_monotonic_decreasing
+    app.multiselect(key="risk_tiers").set_value(["一级"]).run()
+    assert set(app.dataframe[0].value["风险等级"]) == {"一级"}
+    per_village = app.dataframe[1].value
+    assert per_village["合计"].sum() == len(expected)
+    # Filtering to one village narrows everything to it.
+    village = sorted(expected["village_code"])[0]
+    app.selectbox(key="risk_village").set_value(village).run()
+    assert not app.exception
+    assert len(app.dataframe[1].value) == 1

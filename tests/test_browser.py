@@ -160,6 +160,21 @@ def test_map_page_offline_with_legend_and_clusters(app_url, page, demo_frames):
     assert page.external_requests == []
 
 
+def test_risk_page_shows_tiers_on_the_map(app_url, page):
+    page.goto(f"{app_url}/risk")
+    frame = _map_frame(page)
+    total = _stable_cluster_total(frame)
+    assert total > 0
+    legend = frame.locator(".shouhu-legend").inner_text()
+    assert "风险一级" in legend and "风险三级" in legend
+    # Clusters carry the colour class of the highest tier inside them.
+    assert frame.locator(".marker-cluster-tier-high").count() > 0
+    page.get_by_text("风险清单").first.wait_for(timeout=30_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "risk.png"), full_page=True)
+    assert page.external_requests == []
+
+
 def test_home_page_renders_in_chinese(app_url, page):
     page.goto(app_url)
     page.get_by_text("各图层记录数").wait_for(timeout=30_000)

@@ -1,0 +1,105 @@
+"""Risk grading page: households by tier on the map, filters, table with reasons, downloads."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app import messages as M
+from app.mapping import build_risk_map
+from app.risk_service import compute_risk, tier_counts
+from app.views.common import store_or_stop
+from geo.proximity import ProximityError
+from geo.risk import RulesError
+from layers.export import table_bytes
+from layers.rules_file import load_rules
+
+COLUMNS_ZH = {
+    "household_id": "户编号",
+    "village_name": "村（社区）",
+    "children": "儿童数",
+    "tier": "风险等级",
+    "score": "分数",
+    "nearest_water_name": "最近水域",
+    "nearest_water_type": "水域类型",
+    "nearest_water_m": "距离（米）",
+    "waters_within": "范围内水域数",
+    "nearest_water_equipment_complete": "四个一齐全",
+    "slope_m": "距坡体（米）",
+    "reasons": "原因",
+}
+TIER_ORDER = ["一级", "二级", "三级", "无"]
+
+st.title(M.PAGE_RISK)
+store = store_or_stop()
+townships = store.read_layer("townships")
+villages = store.read_layer("villages")
+
+c1, c2, c3 = st.columns(3)
+names = dict(zip(townships["township_code"], townships["name"], strict=True))
+township = c1.selectbox("乡镇（街道）", list(names), format_func=names.get, key="risk_township")
+in_township = villages[villages["township_code"] == township]
+village_names = {
+    "": M.MAP_ALL_VILLAGES,
+    **dict(zip(in_township["village_code"], in_township["name"], strict=True)),
+}
+village = c2.selectbox(
+    M.MAP_FILTER_VILLAGE, list(village_names), format_func=village_names.get, key="risk_village"
+)
+as_of = c3.date_input("计算日期", value=dt.date.today(), key="risk_as_of")
+tiers = st.multiselect("风险等级", TIER_ORDER, default=TIER_ORDER[:3], key="risk_tiers")
+
+try:
+    result = compute_risk(store, as_of, load_rules(), village_codes=[village or township])
+except (ProximityError, RulesError) as exc:
+    st.error(f"**无法计算风险**\n\n{exc}")
+    st.stop()
+for warning in result.warnings:
+    st.warning(warning)
+
+households = result.households
+households["village_name"] = households["village_code"].map(
+    dict(zip(villages["village_code"], villages["name"], strict=True))
+)
+counts = households["tier"].value_counts()
+cols = st.columns(4)
+for col, tier in zip(cols, TIER_ORDER, strict=True):
+    col.metric(f"{tier}（户）" if tier != "无" else "无等级（户）", int(counts.get(tier, 0)))
+st.caption(f"分析坐标系 {result.crs}；家庭点位不显示儿童姓名，弹窗只有户编号、等级和原因。")
+
+shown = households[households["tier"].isin(tiers)]
+st_folium(
+    build_risk_map(
+        in_township if not village else in_township[in_township["village_code"] == village], shown
+    ),
+    key="risk_map",
+    returned_objects=[],
+    use_container_width=True,
+    height=520,
+)
+
+st.subheader("风险清单")
+table = pd.DataFrame(shown[list(COLUMNS_ZH)]).sort_values(
+    ["score", "household_id"], ascending=[False, True]
+)
+st.dataframe(table.rename(columns=COLUMNS_ZH), hide_index=True, use_container_width=True)
+d1, d2 = st.columns(2)
+stem = f"风险清单_{village or township}_{as_of:%Y%m%d}"
+d1.download_button(
+    "下载清单（Excel）",
+    table_bytes(table.rename(columns=COLUMNS_ZH), "xlsx", "风险清单"),
+    f"{stem}.xlsx",
+    key="dl_xlsx",
+)
+d2.download_button(
+    "下载清单（CSV）",
+    table_bytes(table.rename(columns=COLUMNS_ZH), "csv"),
+    f"{stem}.csv",
+    key="dl_csv",
+)
+
+st.subheader("各村风险户数")
+per_village = tier_counts(households)
+per_village.index = per_village.index.map(lambda c: f"{village_names.get(c, c)}（{c}）")
+st.dataframe(per_village, use_container_width=True)
