@@ -15,6 +15,7 @@ test: setup provision
 
 bench: setup provision
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_risk.py $(BENCH_RISK_ARGS)
 
 setup: $(STAMP) vendor
 

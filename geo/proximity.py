@@ -13,6 +13,8 @@ Conventions both engines follow:
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,19 +93,46 @@ def check_layer(frame, key: str, what: str) -> list[str]:
     return problems
 
 
+def _chunks(n: int) -> list[slice]:
+    """Slices splitting n items into one chunk per core (shapely releases the GIL)."""
+    workers = max(1, min(os.cpu_count() or 1, n // 5000 or 1))
+    bounds = np.linspace(0, n, workers + 1).astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _threaded(fn, n: int) -> list:
+    parts = _chunks(n)
+    if len(parts) == 1:
+        return [fn(parts[0])]
+    with ThreadPoolExecutor(len(parts)) as pool:
+        return list(pool.map(fn, parts))
+
+
 def nearest_of(
     points: np.ndarray, targets: np.ndarray, target_ids: np.ndarray, limit_m: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each point: id of and distance to the nearest target within limit_m (ties: min id)."""
+    """For each point: id of and distance to the nearest target within limit_m (ties: min id).
+
+    Searches without GEOS's max_distance (which tests every candidate in the widened envelope)
+    and drops what lies beyond the limit afterwards.
+    """
     n = len(points)
     ids = np.full(n, None, dtype=object)
     dist = np.full(n, np.nan)
     if n == 0 or len(targets) == 0:
         return ids, dist
     tree = shapely.STRtree(targets)
-    (pi, ti), d = tree.query_nearest(
-        points, max_distance=limit_m, return_distance=True, all_matches=True
-    )
+
+    def search(part: slice):
+        (pi, ti), d = tree.query_nearest(points[part], return_distance=True, all_matches=True)
+        return pi + part.start, ti, d
+
+    found = _threaded(search, n)
+    pi = np.concatenate([f[0] for f in found])
+    ti = np.concatenate([f[1] for f in found])
+    d = np.concatenate([f[2] for f in found])
+    within = d <= limit_m
+    pi, ti, d = pi[within], ti[within], d[within]
     if len(pi) == 0:
         return ids, dist
     order = np.lexsort((target_ids[ti].astype(str), d, pi))
@@ -124,8 +153,16 @@ def water_pairs(households, waters, radius_by_type: dict[str, float]) -> pd.Data
     points = households.geometry.values
     shapes = waters.geometry.values
     tree = shapely.STRtree(shapes)
-    pi, wi = tree.query(points, predicate="dwithin", distance=max(radius_by_type.values()))
-    d = shapely.distance(points[pi], shapes[wi])
+    reach = max(radius_by_type.values())
+
+    def search(part: slice):
+        pi, wi = tree.query(points[part], predicate="dwithin", distance=reach)
+        return pi + part.start, wi, shapely.distance(points[part][pi], shapes[wi])
+
+    found = _threaded(search, len(points))
+    pi = np.concatenate([f[0] for f in found])
+    wi = np.concatenate([f[1] for f in found])
+    d = np.concatenate([f[2] for f in found])
     types = waters["water_type"].to_numpy()[wi]
     radius = pd.Series(types).map(radius_by_type).to_numpy(dtype=float)
     keep = d <= radius
@@ -166,10 +203,21 @@ def proximity(
     nearest = pd.DataFrame({"household_id": households["household_id"].to_numpy()})
     water_ids = waters["water_id"].to_numpy()
     water_types = waters["water_type"].to_numpy()
+    # Pairs are sorted by (household, distance, id): the first pair of a type is that type's
+    # nearest (ties to the smaller id). Only households with none of a type within reach
+    # need a tree search for it.
+    firsts = pairs.drop_duplicates(["household_id", "water_type"])
+    position = pd.Series(np.arange(len(nearest)), index=nearest["household_id"].to_numpy())
     for water_type in WATER_TYPES:
+        ids = np.full(len(nearest), None, dtype=object)
+        dist = np.full(len(nearest), np.nan)
+        known = firsts[firsts["water_type"] == water_type]
+        at = position.loc[known["household_id"]].to_numpy()
+        ids[at], dist[at] = known["water_id"].to_numpy(), known["distance_m"].to_numpy()
+        rest = np.flatnonzero(pd.isna(ids))
         mask = water_types == water_type
-        ids, dist = nearest_of(
-            points, waters.geometry.values[mask], water_ids[mask], SEARCH_LIMIT_M
+        ids[rest], dist[rest] = nearest_of(
+            points[rest], waters.geometry.values[mask], water_ids[mask], SEARCH_LIMIT_M
         )
         nearest[f"nearest_{water_type}_id"] = ids
         nearest[f"nearest_{water_type}_m"] = dist

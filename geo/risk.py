@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo.equipment import completeness_series
 from geo.proximity import Proximity, check_radii
-from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES, split_codes
+from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES
 
 TIERS = {"high": "一级", "medium": "二级", "low": "三级", "none": "无"}
 
@@ -116,6 +116,37 @@ def age_years(birth: pd.Series, as_of: dt.date) -> np.ndarray:
     return (as_of.year - b.dt.year - (~had_birthday).astype(int)).to_numpy()
 
 
+_JOIN = "；"
+
+
+def _obj(values) -> np.ndarray:
+    """Strings as a NumPy object array: concatenating there avoids Arrow round trips."""
+    return np.asarray(values, dtype=object)
+
+
+def _cat(*parts, sep: str = _JOIN) -> np.ndarray:
+    """Join per-row strings with `sep`, skipping empty ones (vectorised on object arrays)."""
+    out = _obj(parts[0])
+    for part in parts[1:]:
+        part = _obj(part)
+        both = (out != "") & (part != "")
+        out = out + _obj(np.where(both, sep, "")) + part
+    return out
+
+
+def _fmt_int(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rounded whole numbers as text where mask, '' elsewhere (like f'{v:.0f}')."""
+    out = np.full(len(values), "", dtype=object)
+    out[mask] = np.round(values[mask]).astype(np.int64).astype(str)
+    return out
+
+
+def _quoted(names: pd.Series) -> np.ndarray:
+    """'“name”' where a name is known, '' otherwise."""
+    text = _obj(names.astype(object).where(names.notna(), ""))
+    return _obj(np.where(text != "", "“" + text + "”", ""))
+
+
 def household_exposure(
     households: pd.DataFrame,
     prox: Proximity,
@@ -123,7 +154,7 @@ def household_exposure(
     slopes: pd.DataFrame,
     rules: RiskRules,
 ) -> pd.DataFrame:
-    """Per household: nearest-water facts, exposure points and exposure reasons."""
+    """Per household: nearest-water facts, exposure points and exposure reasons (one string)."""
     r = rules.data
     near = households[["household_id", "village_code"]].merge(
         prox.nearest, on="household_id", how="left", validate="1:1"
@@ -132,111 +163,93 @@ def household_exposure(
     complete = completeness_series(waters).set_axis(waters["water_id"])
     nid = near["nearest_water_id"]
     near["nearest_water_name"] = nid.map(water_info["name"])
-    state = nid.map(complete)
-    near["nearest_water_equipment_complete"] = state.map(
-        {"complete": True, "incomplete": False}
-    ).astype("boolean")
+    near["nearest_water_equipment_complete"] = (
+        nid.map(complete).map({"complete": True, "incomplete": False}).astype("boolean")
+    )
 
     # Within reach: the nearest water body is inside its type's radius.
     radius = near["nearest_water_type"].map(r["radius_m"]).astype(float).to_numpy()
     dist = near["nearest_water_m"].to_numpy(dtype=float)
     reach = ~np.isnan(dist) & (dist <= radius)
     water_pts, water_band = _band(np.where(reach, dist, np.nan), r["water_bands"])
+    fired = water_pts > 0
+    label = _obj(near["nearest_water_type"].map(WATER_TYPES).fillna("水域"))
+    band_text = np.full(len(near), "", dtype=object)
+    band_text[fired] = [f"{b:g}" for b in water_band[fired]]
+    named = label + _quoted(near["nearest_water_name"])
+    distance_text = _fmt_int(dist, fired)
+    water_reason = np.where(fired, "距" + named + distance_text + "米（" + band_text + "米内）", "")
 
-    lacks: list[list[str]] = [[] for _ in range(len(near))]
-    fence_bad = np.zeros(len(near), dtype=bool)
-    if len(waters):
-        status = water_info[[f"{i}_status" for i in (*FOUR_ITEMS, "fence")]]
-        rows = status.reindex(nid.where(reach)).to_numpy()
-        for k in np.flatnonzero(reach):
-            lacks[k] = [
-                EQUIPMENT_ITEMS[item]
-                for item, value in zip(FOUR_ITEMS, rows[k][:4], strict=True)
-                if value in ("missing", "damaged")
-            ]
-            fence_bad[k] = rows[k][4] in ("missing", "damaged")
-    lacks_any = np.array([bool(x) for x in lacks])
-    equip_pts = np.where(lacks_any, r["equipment"]["missing_four_items_points"], 0) + np.where(
-        fence_bad, r["equipment"]["missing_fence_points"], 0
+    statuses = water_info.reindex(nid.where(reach))
+    lack = _obj(np.full(len(near), ""))
+    for item in FOUR_ITEMS:
+        bad = statuses[f"{item}_status"].isin(["missing", "damaged"]).to_numpy() & reach
+        lack = _cat(lack, np.where(bad, EQUIPMENT_ITEMS[item], ""), sep="、")
+    lacks_any = lack != ""
+    fence_bad = statuses["fence_status"].isin(["missing", "damaged"]).to_numpy() & reach
+    equip = r["equipment"]
+    equip_pts = np.where(lacks_any, equip["missing_four_items_points"], 0) + np.where(
+        fence_bad, equip["missing_fence_points"], 0
     )
-    slope_pts, slope_band = _band(near["slope_m"].to_numpy(dtype=float), r["slope_bands"])
-    slope_names = near["nearest_slope_id"].map(slopes.set_index("slope_id")["name"])
+    lack_reason = np.where(lacks_any, "该水域四个一不全：缺" + lack, "")
+    fence_reason = np.where(fence_bad, "该水域缺隔离防护设施", "")
 
-    reasons = []
-    for k in range(len(near)):
-        rs = []
-        if water_pts[k]:
-            label = WATER_TYPES.get(near.at[k, "nearest_water_type"], "水域")
-            name = near.at[k, "nearest_water_name"]
-            named = f"{label}“{name}”" if isinstance(name, str) and name else label
-            rs.append(f"距{named}{dist[k]:.0f}米（{water_band[k]:g}米内）")
-        if lacks_any[k]:
-            rs.append(f"该水域四个一不全：缺{'、'.join(lacks[k])}")
-        if fence_bad[k]:
-            rs.append("该水域缺隔离防护设施")
-        if slope_pts[k]:
-            sname = slope_names.iat[k]
-            sname = f"“{sname}”" if isinstance(sname, str) and sname else ""
-            if near.at[k, "slope_m"] == 0:
-                rs.append(f"住所位于易滑坡体{sname}内")
-            else:
-                rs.append(f"距易滑坡体{sname}{near.at[k, 'slope_m']:.0f}米")
-        reasons.append(rs)
+    slope_m = near["slope_m"].to_numpy(dtype=float)
+    slope_pts, _ = _band(slope_m, r["slope_bands"])
+    sname = _quoted(near["nearest_slope_id"].map(slopes.set_index("slope_id")["name"]))
+    on = slope_pts > 0
+    inside = on & (slope_m == 0)
+    slope_text = "距易滑坡体" + sname + _fmt_int(slope_m, on) + "米"
+    slope_reason = np.where(inside, "住所位于易滑坡体" + sname + "内", np.where(on, slope_text, ""))
     near["exposure_points"] = water_pts + equip_pts + slope_pts
-    near["exposure_reasons"] = reasons
+    near["exposure_reasons"] = _cat(water_reason, lack_reason, fence_reason, slope_reason)
     return near
 
 
-def child_vulnerability(children: pd.DataFrame, as_of: dt.date, rules: RiskRules) -> pd.DataFrame:
-    """Per child (under 18 on as_of): age, vulnerability points and reasons."""
+def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> list[tuple]:
+    """(label, points, mask) for every child rule, in the order reasons are listed."""
     r = rules.data
-    out = children[["child_id", "household_id", "village_code"]].copy()
-    out["age"] = age_years(children["birth_date"], as_of)
-    points = np.zeros(len(out))
-    reasons: list[list[str]] = [[] for _ in range(len(out))]
-
-    def fire(mask: np.ndarray, pts: float, label: str) -> None:
-        nonlocal points
-        points = points + np.where(mask, pts, 0)
-        for k in np.flatnonzero(mask):
-            reasons[k].append(label)
-
-    age = out["age"].to_numpy()
-    taken = np.zeros(len(out), dtype=bool)
+    flags = []
+    taken = np.zeros(len(children), dtype=bool)
     for band in r["age_bands"]:
         hit = ~taken & (age < band["below_age"])
         taken |= hit
         if band["points"]:
-            fire(hit, band["points"], band["label"])
-    cats = children["categories"].map(split_codes)
-    why = children["difficulty_reasons"].map(split_codes)
-    left = cats.map(lambda c: any(x.startswith("left_behind") for x in c)).to_numpy()
+            flags.append((band["label"], band["points"], hit))
+    cats = children["categories"].fillna("").astype(str)
+    why = children["difficulty_reasons"].fillna("").astype(str)
     signed = children["caregiver_agreement_signed"].fillna(False).astype(bool).to_numpy()
+    capable = children["guardian_capable"].fillna(True).astype(bool).to_numpy()
+    has = lambda text, code: text.str.contains(code, regex=False).to_numpy()  # noqa: E731
     c = r["categories"]
-    fire(left & ~signed, c["left_behind_unsigned"]["points"], c["left_behind_unsigned"]["label"])
-    fire(cats.map(lambda x: "orphan" in x).to_numpy(), c["orphan"]["points"], c["orphan"]["label"])
-    fire(
-        cats.map(lambda x: "unsupported" in x).to_numpy(),
-        c["unsupported"]["points"],
-        c["unsupported"]["label"],
-    )
-    disabled = (
-        why.map(lambda x: "disabled" in x).to_numpy() | children["disability"].notna().to_numpy()
-    )
-    fire(disabled, c["disabled"]["points"], c["disabled"]["label"])
-    fire(
-        why.map(lambda x: "wandering" in x).to_numpy(),
-        c["wandering"]["points"],
-        c["wandering"]["label"],
-    )
-    incapable = children["guardian_capable"].fillna(True).astype(bool).to_numpy() == False  # noqa: E712
-    fire(incapable, r["guardian_incapable"]["points"], r["guardian_incapable"]["label"])
-    out["vulnerability_points"] = points
-    out["vulnerability_reasons"] = reasons
+    for key, mask in (
+        ("left_behind_unsigned", has(cats, "left_behind") & ~signed),
+        ("orphan", has(cats, "orphan")),
+        ("unsupported", has(cats, "unsupported")),
+        ("disabled", has(why, "disabled") | children["disability"].notna().to_numpy()),
+        ("wandering", has(why, "wandering")),
+    ):
+        flags.append((c[key]["label"], c[key]["points"], mask))
+    g = r["guardian_incapable"]
+    flags.append((g["label"], g["points"], ~capable))
+    return flags
+
+
+FLAG = "flag:"  # prefix of the per-rule boolean columns on child rows
+
+
+def child_vulnerability(children: pd.DataFrame, as_of: dt.date, rules: RiskRules) -> pd.DataFrame:
+    """Per child (under 18 on as_of): age, vulnerability points, reasons, and one boolean
+    column per child rule (FLAG + label) so households can count them."""
+    out = children[["child_id", "household_id", "village_code"]].copy()
+    age = age_years(children["birth_date"], as_of)
+    out["age"] = age
+    flags = _child_flags(children, age, rules)
+    out["vulnerability_points"] = sum(np.where(mask, pts, 0) for _, pts, mask in flags) + 0.0
+    out["vulnerability_reasons"] = _cat(*(np.where(mask, label, "") for label, _, mask in flags))
+    for label, _, mask in flags:
+        out[FLAG + label] = mask
     return out[(age >= 0) & (age < 18)].reset_index(drop=True)
-
-
-_JOIN = "；"
 
 
 def grade(
@@ -257,10 +270,7 @@ def grade(
     ch["score"] = ch["exposure_points"] + ch["vulnerability_points"]
     ch["tier_code"] = rules.tier(ch["score"].to_numpy())
     ch["tier"] = ch["tier_code"].map(TIERS)
-    ch["reasons"] = [
-        _JOIN.join((e if isinstance(e, list) else []) + v)
-        for e, v in zip(ch["exposure_reasons"], ch["vulnerability_reasons"], strict=True)
-    ]
+    ch["reasons"] = _cat(ch["exposure_reasons"].fillna(""), ch["vulnerability_reasons"])
 
     per_hh = ch.groupby("household_id").agg(
         children=("child_id", "size"), vulnerability_points=("vulnerability_points", "max")
@@ -270,17 +280,13 @@ def grade(
     hh["score"] = hh["exposure_points"] + hh["vulnerability_points"].fillna(0)
     hh["tier_code"] = rules.tier(hh["score"].to_numpy())
     hh["tier"] = hh["tier_code"].map(TIERS)
-    counted = (
-        ch.explode("vulnerability_reasons")
-        .dropna(subset=["vulnerability_reasons"])
-        .groupby(["household_id", "vulnerability_reasons"], sort=False)
-        .size()
-    )
-    child_reasons: dict[str, list[str]] = {}
-    for (hid, label), n in counted.items():
-        child_reasons.setdefault(hid, []).append(f"{label}{n}名")
-    hh["reasons"] = [
-        _JOIN.join(e + child_reasons.get(h, []))
-        for h, e in zip(hh["household_id"], hh["exposure_reasons"], strict=True)
-    ]
+    # Child factors per household, counted: "6岁以下2名；监护人无监护能力1名".
+    flag_cols = [c for c in ch.columns if c.startswith(FLAG)]
+    counts = ch.groupby("household_id")[flag_cols].sum()
+    parts = [hh["exposure_reasons"]]
+    for col in flag_cols:
+        n = hh["household_id"].map(counts[col]).fillna(0).astype(int)
+        label = col[len(FLAG) :]
+        parts.append(np.where(n > 0, label + _obj(n.astype(str)) + "名", ""))
+    hh["reasons"] = _cat(*parts)
     return hh, ch

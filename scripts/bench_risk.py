@@ -1,0 +1,241 @@
+"""Benchmark of the risk computation against what a GIS user would otherwise run.
+
+For each scale it prints, on the same data in the same run: our in-process engine (proximity +
+grading) and, as baselines, geopandas buffer + sjoin (QGIS's "buffer, then join by location")
+and geopandas sjoin_nearest; on PostGIS, our pushdown (proximity + grading), its radius join
+alone, a plain ST_DWithin join on the same projected column, and the same join on geography.
+Every figure is the median of --runs, measured in a fresh process (so peak memory is that
+engine's alone), with the core count. It asserts nothing.
+
+Usage: python scripts/bench_risk.py [--scales town,county,province] [--runs 3]
+       [--postgis-scales town,county]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "build" / "bench"
+AS_OF = dt.date(2026, 8, 1)
+RADIUS_M = 500.0
+
+
+def demo_file(scale: str) -> Path:
+    """The demo data for a scale, generated once into build/bench/."""
+    path = CACHE / f"{scale}.gpkg"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "app.cli", "demo", "--scale", scale, "--out", str(path)],
+            check=True,
+            cwd=ROOT,
+        )
+    return path
+
+
+def _load(path: str):
+    from layers.store.gpkg import GeoPackageStore
+
+    store = GeoPackageStore(path)
+    crs = store.analysis_crs()
+    hh = store.read_layer("households", columns=["village_code"])
+    waters = store.read_layer(
+        "water_bodies",
+        columns=[
+            "name",
+            "water_type",
+            "sign_status",
+            "buoy_status",
+            "rope_status",
+            "pole_status",
+            "fence_status",
+        ],
+    )
+    slopes = store.read_layer("slopes", columns=["name"])
+    return store, crs, hh, waters, slopes
+
+
+def _job(kind: str, path: str, url: str | None, queue) -> None:
+    """One measurement in its own process: (seconds, households, peak RSS in MiB)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from app.risk_service import _CHILD_FIELDS
+    from geo.proximity import proximity
+    from geo.risk import grade
+
+    store, crs, hh, waters, slopes = _load(path)
+    n = len(hh)
+    if kind in ("ours", "buffer_sjoin", "sjoin_nearest"):
+        hm, wm, sm = hh.to_crs(crs.epsg), waters.to_crs(crs.epsg), slopes.to_crs(crs.epsg)
+    if kind == "ours":
+        children = store.read_layer("children", columns=_CHILD_FIELDS)
+        w = pd.DataFrame(waters.drop(columns="geometry"))
+        s = pd.DataFrame(slopes.drop(columns="geometry"))
+        started = time.perf_counter()
+        prox = proximity(hm, wm, sm)
+        grade(hh, children, w, s, prox, AS_OF)
+    elif kind == "buffer_sjoin":
+        started = time.perf_counter()
+        buffered = wm[["water_id", "geometry"]].copy()
+        buffered["geometry"] = buffered.buffer(RADIUS_M)
+        gpd.sjoin(hm[["household_id", "geometry"]], buffered, predicate="within")
+    elif kind == "sjoin_nearest":
+        started = time.perf_counter()
+        gpd.sjoin_nearest(
+            hm[["household_id", "geometry"]],
+            wm[["water_id", "geometry"]],
+            distance_col="distance_m",
+        )
+    else:
+        import sqlalchemy as sa
+
+        from app.risk_service import compute_risk
+        from layers.store.postgis import PostGISStore
+
+        pg = PostGISStore(url)
+        sql = {
+            "pg_ours_pairs": None,
+            "pg_plain_dwithin": (
+                "SELECT h.household_id, w.water_id, ST_Distance(h.geom_m, w.geom_m) "
+                "FROM households h JOIN water_bodies w ON ST_DWithin(h.geom_m, w.geom_m, 500)"
+            ),
+            "pg_geography": (
+                "SELECT h.household_id, w.water_id, "
+                "ST_Distance(h.geom::geography, w.geom::geography) FROM households h "
+                "JOIN water_bodies w ON ST_DWithin(h.geom::geography, w.geom::geography, 500)"
+            ),
+        }
+        started = time.perf_counter()
+        if kind == "pg_ours":
+            compute_risk(pg, AS_OF)
+        elif kind == "pg_ours_pairs":
+            from layers.store.postgis import _PAIRS_SQL
+
+            with pg.engine.connect() as con:
+                con.execute(
+                    sa.text(_PAIRS_SQL.format(where="")),
+                    {
+                        "max_r": RADIUS_M,
+                        **{f"r_{t}": RADIUS_M for t in ("river", "pond", "reservoir", "dam")},
+                    },
+                ).all()
+        else:
+            with pg.engine.connect() as con:
+                con.execute(sa.text(sql[kind])).all()
+        pg.close()
+    seconds = time.perf_counter() - started
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((seconds, n, rss_mib))
+
+
+def measure(kind: str, path: Path, runs: int, url: str | None = None) -> tuple[float, int, float]:
+    ctx = mp.get_context("spawn")
+    results = []
+    for _ in range(runs):
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_job, args=(kind, str(path), url, queue))
+        proc.start()
+        result = queue.get()
+        proc.join()
+        results.append(result)
+    return (
+        statistics.median(r[0] for r in results),
+        results[0][1],
+        max(r[2] for r in results),
+    )
+
+
+LABELS = {
+    "ours": "ours in-process (proximity + grading)",
+    "buffer_sjoin": "baseline geopandas buffer + sjoin",
+    "sjoin_nearest": "baseline geopandas sjoin_nearest",
+    "pg_ours": "ours PostGIS pushdown (proximity + grading)",
+    "pg_ours_pairs": "ours PostGIS radius join (geom_m, per-type radius)",
+    "pg_plain_dwithin": "baseline plain ST_DWithin join (geom_m)",
+    "pg_geography": "baseline ST_DWithin join on geography",
+}
+
+
+def report(rows: list[tuple[str, tuple]], ours: str, baselines: tuple[str, ...]) -> None:
+    """One line per measurement; baselines also show baseline time / our time (>1: ours wins)."""
+    base = dict(rows)[ours][0]
+    for kind, (seconds, n, rss) in rows:
+        ratio = f"  baseline/ours = {seconds / base:5.2f}" if kind in baselines else ""
+        print(
+            f"  {LABELS[kind]:52s} {seconds:8.3f} s {n / seconds:10.0f} hh/s {rss:8.0f} MiB{ratio}"
+        )
+
+
+def load_postgis(path: Path, scale: str, server) -> str:
+    from layers.store.gpkg import GeoPackageStore
+    from layers.store.postgis import PostGISStore
+
+    url = server.create_database(f"bench_risk_{scale}", postgis=True)
+    pg = PostGISStore(url)
+    pg.upgrade()
+    src = GeoPackageStore(path)
+    started = time.perf_counter()
+    pg.write_layers(
+        {
+            name: src.read_layer(name)
+            for name in ("villages", "households", "children", "water_bodies", "slopes")
+        }
+    )
+    with pg.engine.begin() as con:  # the geography baseline gets its own GIST indexes
+        import sqlalchemy as sa
+
+        for table in ("households", "water_bodies"):
+            con.execute(sa.text(f"CREATE INDEX ON {table} USING gist ((geom::geography))"))
+            con.execute(sa.text(f"ANALYZE {table}"))
+    print(f"  (loaded into PostGIS in {time.perf_counter() - started:.1f} s)")
+    pg.close()
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scales", default="town,county,province")
+    parser.add_argument("--postgis-scales", default="town,county")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(
+        f"risk benchmark — cores: {os.cpu_count()}, median of {args.runs} runs "
+        f"(province: 1), as of {AS_OF}"
+    )
+    server = None
+    try:
+        for scale in args.scales.split(","):
+            runs = 1 if scale == "province" else args.runs
+            path = demo_file(scale)
+            print(f"\n[{scale}] {path.name}")
+            rows = [(k, measure(k, path, runs)) for k in ("ours", "buffer_sjoin", "sjoin_nearest")]
+            report(rows, "ours", ("buffer_sjoin", "sjoin_nearest"))
+            if scale in args.postgis_scales.split(","):
+                if server is None:
+                    from tests.pg_server import TempPostgres
+
+                    server = TempPostgres().start()
+                url = load_postgis(path, scale, server)
+                kinds = ("pg_ours", "pg_ours_pairs", "pg_plain_dwithin", "pg_geography")
+                rows = [(k, measure(k, path, runs, url)) for k in kinds]
+                report(rows, "pg_ours_pairs", ("pg_plain_dwithin", "pg_geography"))
+                print("  (PostGIS ratios compare our radius join with the joins it replaces)")
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
