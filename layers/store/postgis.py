@@ -41,12 +41,17 @@ JOIN water_bodies w
 {{where}}
 """
 
-# Nearest water body of each type and nearest slope within the search limit: KNN on GIST.
+# Nearest water body of each type and nearest slope within the search limit. KNN over GIST
+# (`<->` is the exact distance) takes the five closest; the exact tie-break (distance, then the
+# smaller id, as in-process) runs on those five. A second sort key or a distance filter inside
+# the KNN query would stop PostgreSQL from using the index order.
 _LATERAL = """
 LEFT JOIN LATERAL (
-    SELECT x.{key} AS id, ST_Distance(h.geom_m, x.geom_m) AS d FROM {table} x
-    WHERE {cond} ST_DWithin(h.geom_m, x.geom_m, :limit_m)
-    ORDER BY h.geom_m <-> x.geom_m, x.{key} LIMIT 1
+    SELECT k.id, k.d FROM (
+        SELECT x.{key} AS id, ST_Distance(h.geom_m, x.geom_m) AS d FROM {table} x
+        {cond} ORDER BY h.geom_m <-> x.geom_m LIMIT 5
+    ) AS k
+    WHERE k.d <= :limit_m ORDER BY k.d, k.id LIMIT 1
 ) AS {alias} ON true"""
 _NEAREST_SQL = (
     "SELECT h.household_id, "
@@ -54,7 +59,7 @@ _NEAREST_SQL = (
     + ", n_slope.id AS nearest_slope_id, n_slope.d AS slope_m FROM households h"
     + "".join(
         _LATERAL.format(
-            key="water_id", table="water_bodies", cond=f"x.water_type = '{t}' AND", alias=f"n_{t}"
+            key="water_id", table="water_bodies", cond=f"WHERE x.water_type = '{t}'", alias=f"n_{t}"
         )
         for t in WATER_TYPES
     )
