@@ -12,44 +12,18 @@ from geo.crs import AnalysisCRS
 from geo.risk import RiskRules, grade
 from layers.store import Store
 
+# The grade and the facts behind it, shared by household and child rows (the CLI contract).
+_GRADED = [
+    "tier", "score", "nearest_water_id", "nearest_water_type", "nearest_water_m",
+    "waters_within", "nearest_water_equipment_complete", "slope_m", "reasons",
+]  # fmt: skip
 HOUSEHOLD_COLUMNS = [
-    "household_id",
-    "village_code",
-    "children",
-    "tier",
-    "score",
-    "nearest_water_id",
-    "nearest_water_type",
-    "nearest_water_m",
-    "waters_within",
-    "nearest_water_equipment_complete",
-    "slope_m",
-    "reasons",
+    "household_id", "village_code", "children", *_GRADED,
     # beyond the contract
-    "township_code",
-    "tier_code",
-    "nearest_water_name",
-    "nearest_slope_id",
-    "lon",
-    "lat",
-]
-CHILD_COLUMNS = [
-    "child_id",
-    "household_id",
-    "village_code",
-    "age",
-    "tier",
-    "score",
-    "nearest_water_id",
-    "nearest_water_type",
-    "nearest_water_m",
-    "waters_within",
-    "nearest_water_equipment_complete",
-    "slope_m",
-    "reasons",
-    "tier_code",
-]
-_CHILD_FIELDS = [
+    "township_code", "tier_code", "nearest_water_name", "nearest_slope_id", "lon", "lat",
+]  # fmt: skip
+CHILD_COLUMNS = ["child_id", "household_id", "village_code", "age", *_GRADED, "tier_code"]
+CHILD_FIELDS = [
     "household_id",
     "village_code",
     "birth_date",
@@ -59,7 +33,7 @@ _CHILD_FIELDS = [
     "guardian_capable",
     "disability",
 ]
-_WATER_FIELDS = [
+WATER_FIELDS = [
     "name",
     "water_type",
     "sign_status",
@@ -91,9 +65,9 @@ def compute_risk(
     households = store.read_layer(
         "households", village_codes=village_codes, columns=["village_code", "township_code"]
     )
-    children = store.read_layer("children", village_codes=village_codes, columns=_CHILD_FIELDS)
+    children = store.read_layer("children", village_codes=village_codes, columns=CHILD_FIELDS)
     wanted = set(prox.nearest["nearest_water_id"].dropna())
-    waters = store.read_layer("water_bodies", columns=_WATER_FIELDS)
+    waters = store.read_layer("water_bodies", columns=WATER_FIELDS)
     waters = pd.DataFrame(waters[waters["water_id"].isin(wanted)].drop(columns="geometry"))
     slopes = pd.DataFrame(store.read_layer("slopes", columns=["name"]).drop(columns="geometry"))
     hh, ch = grade(households, children, waters, slopes, prox, as_of, rules)

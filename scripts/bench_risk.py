@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from queue import Empty
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,23 +46,13 @@ def demo_file(scale: str) -> Path:
 
 
 def _load(path: str):
+    from app.risk_service import WATER_FIELDS
     from layers.store.gpkg import GeoPackageStore
 
     store = GeoPackageStore(path)
     crs = store.analysis_crs()
     hh = store.read_layer("households", columns=["village_code"])
-    waters = store.read_layer(
-        "water_bodies",
-        columns=[
-            "name",
-            "water_type",
-            "sign_status",
-            "buoy_status",
-            "rope_status",
-            "pole_status",
-            "fence_status",
-        ],
-    )
+    waters = store.read_layer("water_bodies", columns=WATER_FIELDS)
     slopes = store.read_layer("slopes", columns=["name"])
     return store, crs, hh, waters, slopes
 
@@ -71,7 +62,7 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
     import geopandas as gpd
     import pandas as pd
 
-    from app.risk_service import _CHILD_FIELDS
+    from app.risk_service import CHILD_FIELDS
     from geo.proximity import proximity
     from geo.risk import grade
 
@@ -80,7 +71,7 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
     if kind in ("ours", "buffer_sjoin", "sjoin_nearest"):
         hm, wm, sm = hh.to_crs(crs.epsg), waters.to_crs(crs.epsg), slopes.to_crs(crs.epsg)
     if kind == "ours":
-        children = store.read_layer("children", columns=_CHILD_FIELDS)
+        children = store.read_layer("children", columns=CHILD_FIELDS)
         w = pd.DataFrame(waters.drop(columns="geometry"))
         s = pd.DataFrame(slopes.drop(columns="geometry"))
         started = time.perf_counter()
@@ -147,7 +138,15 @@ def measure(kind: str, path: Path, runs: int, url: str | None = None) -> tuple[f
         queue = ctx.Queue()
         proc = ctx.Process(target=_job, args=(kind, str(path), url, queue))
         proc.start()
-        result = queue.get()
+        while True:  # a measurement that dies must stop the benchmark, not hang it
+            try:
+                result = queue.get(timeout=2)
+                break
+            except Empty:
+                if not proc.is_alive():
+                    raise RuntimeError(
+                        f"{kind} measurement failed (exit {proc.exitcode})"
+                    ) from None
         proc.join()
         results.append(result)
     return (
