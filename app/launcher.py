@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -39,7 +38,8 @@ def streamlit_command(port: int | None = None, address: str | None = None) -> li
 
 
 def serve(store: str | None = None, port: int | None = None, address: str | None = None) -> int:
-    """Run the app in the foreground until interrupted; returns Streamlit's exit code."""
+    """Replace this process with Streamlit, so stopping it (Ctrl-C, a service manager, a test)
+    stops the server itself rather than leaving an orphaned child behind."""
     env = os.environ.copy()
     if store:
         if "://" in store:
@@ -47,7 +47,8 @@ def serve(store: str | None = None, port: int | None = None, address: str | None
         else:
             env["SHOUHU_STORE"] = str(Path(store).resolve())
             env.pop("DATABASE_URL", None)
-    try:
-        return subprocess.call(streamlit_command(port, address), env=env, cwd=ROOT)
-    except KeyboardInterrupt:
-        return 0
+    os.chdir(ROOT)
+    command = streamlit_command(port, address)
+    sys.stdout.flush()
+    os.execve(command[0], command, env)
+    return 0  # not reached
