@@ -82,6 +82,15 @@ class Store(ABC):
     def count(self, name: str) -> int:
         """Number of rows in a layer."""
 
+    _checked = False
+
+    def _ready(self) -> None:
+        """Run check() once per store object; data methods call this instead of re-checking
+        (the app still calls check() itself on every page run). upgrade() resets it."""
+        if not self._checked:
+            self.check()
+            self._checked = True
+
     def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release connections; the default has none."""
 

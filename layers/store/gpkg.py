@@ -75,6 +75,7 @@ class GeoPackageStore(Store):
 
     def upgrade(self) -> None:
         """Create the file with every catalogue layer, or add what an older version lacks."""
+        self._checked = False  # the schema is about to change
         if not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with _staged_copy(self.path, exists=False) as tmp:
@@ -91,7 +92,7 @@ class GeoPackageStore(Store):
     # -- data -------------------------------------------------------------------------------
 
     def _write(self, frames: dict[str, pd.DataFrame], replace: bool) -> None:
-        self.check()
+        self._ready()
         with _staged_copy(self.path, exists=True) as tmp:
             for name, frame in frames.items():
                 layer = LAYERS[name]
@@ -107,7 +108,7 @@ class GeoPackageStore(Store):
         code_filter: tuple[str, list[str]] | None,
         columns: list[str] | None = None,
     ) -> pd.DataFrame:
-        self.check()
+        self._ready()
         where = None
         if code_filter is not None:
             column, codes = code_filter
@@ -128,19 +129,19 @@ class GeoPackageStore(Store):
         return frame
 
     def get_setting(self, key: str) -> str | None:
-        self.check()
+        self._ready()
         with _connect(self.path) as con:
             row = con.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def _set_setting(self, key: str, value: str) -> None:
-        self.check()
+        self._ready()
         with sqlite3.connect(self.path) as con:  # one statement pair, one transaction
             con.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (key,))
             con.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)", (key, value))
 
     def count(self, name: str) -> int:
-        self.check()
+        self._ready()
         with _connect(self.path) as con:
             return int(con.execute(f'SELECT count(*) FROM "{LAYERS[name].name}"').fetchone()[0])
 

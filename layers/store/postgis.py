@@ -140,6 +140,7 @@ class PostGISStore(Store):
             )
 
     def upgrade(self) -> None:
+        self._checked = False  # the schema is about to change
         with self._connect():
             pass  # a clear message if unreachable, before Alembic's own traceback
         try:
@@ -150,7 +151,7 @@ class PostGISStore(Store):
     # -- data -------------------------------------------------------------------------------
 
     def _write(self, frames: dict[str, pd.DataFrame], replace: bool) -> None:
-        self.check()
+        self._ready()
         try:
             with self.engine.begin() as con:
                 for name, frame in frames.items():
@@ -175,7 +176,7 @@ class PostGISStore(Store):
         code_filter: tuple[str, list[str]] | None,
         columns: list[str] | None = None,
     ) -> pd.DataFrame:
-        self.check()
+        self._ready()
         table = TABLES[layer.name]
         names = columns if columns is not None else layer.column_names
         selected = [table.c[n] for n in names]
@@ -196,14 +197,14 @@ class PostGISStore(Store):
             return pd.read_sql(stmt, con)
 
     def get_setting(self, key: str) -> str | None:
-        self.check()
+        self._ready()
         with self._connect() as con:
             return con.execute(
                 sa.select(SETTINGS.c.value).where(SETTINGS.c.key == key)
             ).scalar_one_or_none()
 
     def _set_setting(self, key: str, value: str) -> None:
-        self.check()
+        self._ready()
         with self.engine.begin() as con:
             con.execute(SETTINGS.delete().where(SETTINGS.c.key == key))
             con.execute(SETTINGS.insert().values(key=key, value=value))
@@ -219,7 +220,7 @@ class PostGISStore(Store):
     ) -> Proximity:
         """The same facts as the in-process engine, computed in the database on geom_m."""
         radius = check_radii(radius_by_type or default_radii())
-        self.check()
+        self._ready()
         self.analysis_crs()  # a clear message when no CRS is set yet
         where, params = "", {}
         if village_codes is not None:
@@ -279,7 +280,7 @@ class PostGISStore(Store):
         return Proximity(pairs=pairs, nearest=finish_nearest(nearest, pairs), warnings=warnings)
 
     def count(self, name: str) -> int:
-        self.check()
+        self._ready()
         with self._connect() as con:
             return int(con.execute(sa.select(sa.func.count()).select_from(TABLES[name])).scalar())
 
