@@ -166,9 +166,8 @@ def _vector_layer(fmap: folium.Map, name: str, frame, **geojson) -> None:
     group.add_to(fmap)
 
 
-def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
-    """The risk map: villages, water by equipment completeness, slopes, facilities, households."""
-    bounds = data.villages.total_bounds if len(data.villages) else None
+def _new_map(villages, tianditu_key: str | None = None) -> folium.Map:
+    """A tile-free map with village boundaries (and Tianditu as a layer when a key is set)."""
     fmap = folium.Map(tiles=None, min_zoom=5, control_scale=True, prefer_canvas=True)
     fmap.options["maxZoom"] = 18  # with no tile layer Leaflet has no maxZoom; clustering needs one
     if tianditu_key:
@@ -181,14 +180,29 @@ def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
                 max_zoom=18,
             ).add_to(base)
         base.add_to(fmap)
-
     _vector_layer(
         fmap,
         M.MAP_LAYER_VILLAGES,
-        data.villages[["village_code", "name", "geometry"]],
+        villages[["village_code", "name", "geometry"]],
         style_function=lambda _f: VILLAGES.style,
         tooltip=folium.GeoJsonTooltip(["name", "village_code"], aliases=["村（社区）", "代码"]),
     )
+    return fmap
+
+
+def _finish(fmap: folium.Map, villages, legend: str) -> folium.Map:
+    """Layer toggles, legend, view on the villages, and every asset served locally."""
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    Legend(legend).add_to(fmap)
+    if len(villages):
+        minx, miny, maxx, maxy = villages.total_bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    return use_local_assets(fmap)
+
+
+def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
+    """The risk map: villages, water by equipment completeness, slopes, facilities, households."""
+    fmap = _new_map(data.villages, tianditu_key)
     _vector_layer(
         fmap,
         M.MAP_LAYER_SLOPES,
@@ -239,11 +253,7 @@ def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
     FastMarkerCluster(rows, callback=_HOUSEHOLD_CALLBACK).add_to(households)
     households.add_to(fmap)
 
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    Legend(legend_html()).add_to(fmap)
-    if bounds is not None:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    return use_local_assets(fmap)
+    return _finish(fmap, data.villages, legend_html())
 
 
 TIER_COLORS = {"high": "#c62828", "medium": "#ef6c00", "low": "#f9a825", "none": "#9e9e9e"}
@@ -276,20 +286,12 @@ function (cluster) {
 """
 
 
-def build_risk_map(villages, households) -> folium.Map:
+def build_risk_map(villages, households, tianditu_key: str | None = None) -> folium.Map:
     """Households coloured by risk tier (clustered in the browser) over village boundaries.
 
     Popups show the household id, tier, score and reasons: no child's name or identity number.
     """
-    fmap = folium.Map(tiles=None, min_zoom=5, control_scale=True, prefer_canvas=True)
-    fmap.options["maxZoom"] = 18
-    _vector_layer(
-        fmap,
-        M.MAP_LAYER_VILLAGES,
-        villages[["village_code", "name", "geometry"]],
-        style_function=lambda _f: VILLAGES.style,
-        tooltip=folium.GeoJsonTooltip(["name", "village_code"], aliases=["村（社区）", "代码"]),
-    )
+    fmap = _new_map(villages, tianditu_key)
     group = folium.FeatureGroup(name="儿童家庭（按风险等级）")
     popups = (
         households["household_id"]
@@ -312,16 +314,11 @@ def build_risk_map(villages, households) -> folium.Map:
         icon_create_function=_TIER_CLUSTER_ICON % json.dumps(TIER_COLORS),
     ).add_to(group)
     group.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
     rows_html = [f"<b>{M.MAP_LEGEND_TITLE}</b>"] + [
         _swatch(color, f"风险{TIERS[code]}" if code != "none" else "无风险等级", "circle")
         for code, color in TIER_COLORS.items()
     ]
-    Legend("".join(rows_html)).add_to(fmap)
-    if len(villages):
-        b = villages.total_bounds
-        fmap.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
-    return use_local_assets(fmap)
+    return _finish(fmap, villages, "".join(rows_html))
 
 
 def external_urls(html: str) -> list[str]:

@@ -105,3 +105,18 @@ def test_risk_page_counts_filters_and_downloads(app, demo_gpkg):
     app.selectbox(key="risk_village").set_value(village).run()
     assert not app.exception
     assert len(app.dataframe[1].value) == 1
+
+
+def test_risk_map_is_offline_and_offers_tianditu_only_with_a_key(demo_gpkg):
+    import datetime as dt
+
+    from app.mapping import build_risk_map
+    from app.risk_service import compute_risk
+
+    store = GeoPackageStore(demo_gpkg)
+    result = compute_risk(store, dt.date(2026, 8, 1))
+    villages = store.read_layer("villages")
+    plain = map_html(build_risk_map(villages, result.households))
+    assert external_urls(plain) == [] and "tianditu" not in plain
+    assert "marker-cluster-tier-" in plain and "shouhu-legend" in plain
+    assert "tk=TESTKEY" in map_html(build_risk_map(villages, result.households, "TESTKEY"))

@@ -8,26 +8,13 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app.mapping import build_map
 from app.services import map_data
-from app.views.common import store_or_stop
+from app.views.common import pick_place, store_or_stop
 
 st.title(M.PAGE_MAP)
 store = store_or_stop()
-townships = store.read_layer("townships")
-villages = store.read_layer("villages")
-
 left, right = st.columns(2)
-township_names = dict(zip(townships["township_code"], townships["name"], strict=True))
-township = left.selectbox(
-    "乡镇（街道）", list(township_names), format_func=township_names.get, key="map_township"
-)
-in_township = villages[villages["township_code"] == township]
-village_names = {"": M.MAP_ALL_VILLAGES}
-village_names.update(zip(in_township["village_code"], in_township["name"], strict=True))
-village = right.selectbox(
-    M.MAP_FILTER_VILLAGE, list(village_names), format_func=village_names.get, key="map_village"
-)
-scope = [village] if village else [township]
-data = map_data(store, village_codes=scope)
+place = pick_place(store, left, right, "map")
+data = map_data(store, village_codes=place.scope)
 
 incomplete = int((data.water["completeness"] == "incomplete").sum())
 c1, c2, c3, c4 = st.columns(4)

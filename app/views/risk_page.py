@@ -1,6 +1,7 @@
 """Risk grading page: households by tier on the map, filters, table with reasons, downloads."""
 
 import datetime as dt
+import os
 
 import pandas as pd
 import streamlit as st
@@ -9,7 +10,7 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app.mapping import build_risk_map
 from app.risk_service import compute_risk, tier_counts
-from app.views.common import store_or_stop
+from app.views.common import pick_place, store_or_stop
 from geo.proximity import ProximityError
 from geo.risk import RulesError
 from layers.export import table_bytes
@@ -33,25 +34,13 @@ TIER_ORDER = ["一级", "二级", "三级", "无"]
 
 st.title(M.PAGE_RISK)
 store = store_or_stop()
-townships = store.read_layer("townships")
-villages = store.read_layer("villages")
-
 c1, c2, c3 = st.columns(3)
-names = dict(zip(townships["township_code"], townships["name"], strict=True))
-township = c1.selectbox("乡镇（街道）", list(names), format_func=names.get, key="risk_township")
-in_township = villages[villages["township_code"] == township]
-village_names = {
-    "": M.MAP_ALL_VILLAGES,
-    **dict(zip(in_township["village_code"], in_township["name"], strict=True)),
-}
-village = c2.selectbox(
-    M.MAP_FILTER_VILLAGE, list(village_names), format_func=village_names.get, key="risk_village"
-)
+place = pick_place(store, c1, c2, "risk")
 as_of = c3.date_input("计算日期", value=dt.date.today(), key="risk_as_of")
 tiers = st.multiselect("风险等级", TIER_ORDER, default=TIER_ORDER[:3], key="risk_tiers")
 
 try:
-    result = compute_risk(store, as_of, load_rules(), village_codes=[village or township])
+    result = compute_risk(store, as_of, load_rules(), village_codes=place.scope)
 except (ProximityError, RulesError) as exc:
     st.error(f"**无法计算风险**\n\n{exc}")
     st.stop()
@@ -59,9 +48,7 @@ for warning in result.warnings:
     st.warning(warning)
 
 households = result.households
-households["village_name"] = households["village_code"].map(
-    dict(zip(villages["village_code"], villages["name"], strict=True))
-)
+households["village_name"] = households["village_code"].map(place.village_names)
 counts = households["tier"].value_counts()
 cols = st.columns(4)
 for col, tier in zip(cols, TIER_ORDER, strict=True):
@@ -70,9 +57,7 @@ st.caption(f"分析坐标系 {result.crs}；家庭点位不显示儿童姓名，
 
 shown = households[households["tier"].isin(tiers)]
 st_folium(
-    build_risk_map(
-        in_township if not village else in_township[in_township["village_code"] == village], shown
-    ),
+    build_risk_map(place.villages, shown, os.environ.get("SHOUHU_TIANDITU_KEY") or None),
     key="risk_map",
     returned_objects=[],
     use_container_width=True,
@@ -85,7 +70,7 @@ table = pd.DataFrame(shown[list(COLUMNS_ZH)]).sort_values(
 )
 st.dataframe(table.rename(columns=COLUMNS_ZH), hide_index=True, use_container_width=True)
 d1, d2 = st.columns(2)
-stem = f"风险清单_{village or township}_{as_of:%Y%m%d}"
+stem = f"风险清单_{place.scope[0]}_{as_of:%Y%m%d}"
 d1.download_button(
     "下载清单（Excel）",
     table_bytes(table.rename(columns=COLUMNS_ZH), "xlsx", "风险清单"),
@@ -101,5 +86,5 @@ d2.download_button(
 
 st.subheader("各村风险户数")
 per_village = tier_counts(households)
-per_village.index = per_village.index.map(lambda c: f"{village_names.get(c, c)}（{c}）")
+per_village.index = per_village.index.map(lambda c: f"{place.village_names.get(c, c)}（{c}）")
 st.dataframe(per_village, use_container_width=True)
