@@ -73,11 +73,6 @@ def _name(epsg: int) -> str:
     return crs.name
 
 
-def metric_epsg_for_bounds(bounds: tuple[float, float, float, float]) -> int:
-    """Metric CRS code (UTM zone of the extent's centre) for data with lon/lat bounds."""
-    return analysis_crs(bounds).epsg
-
-
 def require_storage_crs(crs: object) -> None:
     """Refuse data without a CRS or in a CRS other than the storage CRS (EPSG:4326)."""
     if crs is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from geo import vocab
@@ -317,8 +318,7 @@ def conform(layer: Layer, frame: pd.DataFrame, columns: list[str] | None = None)
             frame[col.name] if col.name in frame.columns else pd.Series(None, index=frame.index)
         )
         if col.kind == "text":
-            series = series.astype(object).where(series.notna(), None)
-            series = series.map(lambda v: v if v is None else str(v))
+            series = pd.Series(_as_text(series), index=frame.index, dtype=object)
         elif col.kind in ("date", "datetime"):
             series = pd.to_datetime(series, format="mixed" if series.dtype == object else None)
             series = series.dt.tz_localize(None) if series.dt.tz is not None else series
@@ -335,6 +335,15 @@ def conform(layer: Layer, frame: pd.DataFrame, columns: list[str] | None = None)
             values = _promote_polygons(values)
         return gpd.GeoDataFrame(result, geometry=values, crs=geometry.crs)
     return result
+
+
+def _as_text(series: pd.Series) -> np.ndarray:
+    """Object array of str or None. Columns read from a store are already strings, so the
+    per-value str() conversion runs only where something else (a number from a file) is found."""
+    values = series.to_numpy(dtype=object, na_value=None)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        values = np.array([v if v is None else str(v) for v in values], dtype=object)
+    return values
 
 
 def _promote_polygons(geoms):

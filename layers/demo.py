@@ -22,7 +22,7 @@ from pyproj import Transformer
 
 from geo.vocab import FOUR_ITEMS, join_codes
 from layers import demo_people as people
-from layers.catalogue import LAYERS, conform
+from layers.catalogue import LAYERS, conform, empty_frame
 from layers.demo_people import REFERENCE_DATE
 
 METRIC_EPSG = 32648  # UTM 48N
@@ -74,9 +74,7 @@ def generate(seed: int = 1, scale: str = "town") -> dict[str, pd.DataFrame]:
         layer = LAYERS[name]
         frames = [f for f in frames if len(f)]
         if not frames:
-            out[name] = conform(layer, pd.DataFrame(columns=layer.column_names))
-            if layer.geometry is not None:
-                out[name] = gpd.GeoDataFrame(out[name], geometry=gpd.GeoSeries([], crs=4326))
+            out[name] = empty_frame(layer)
             continue
         frame = pd.concat(frames, ignore_index=True)
         if layer.geometry is not None:
