@@ -1,4 +1,4 @@
-"""Who is near which hazard: exact point-to-line/polygon distances with shapely's STRtree.
+"""Who is near which hazard: exact point-to-line/polygon distances over a segment grid.
 
 Inputs are GeoDataFrames already projected to the analysis CRS (metres). Outputs are plain
 frames that the PostGIS backend reproduces in SQL, so the risk rules never know which engine ran.
@@ -13,14 +13,13 @@ Conventions both engines follow:
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from geo import arrowtext, segment_grid
 from geo.crs import CRSError, require_metric
 from geo.vocab import WATER_TYPES
 
@@ -64,7 +63,8 @@ def check_radii(radius_by_type: dict[str, float]) -> dict[str, float]:
 class Proximity:
     """Per-household proximity facts.
 
-    pairs: household_id, water_id, water_type, distance_m — every water body within reach.
+    pairs: household_id, water_id, water_type, distance_m — every water body within reach,
+    ordered by household id, distance, water id.
     nearest: one row per household_id with nearest_water_id/_type/_m, nearest_<type>_id/_m for
     each water type, waters_within, nearest_slope_id and slope_m.
     """
@@ -93,88 +93,38 @@ def check_layer(frame, key: str, what: str) -> list[str]:
     return problems
 
 
-def _chunks(n: int) -> list[slice]:
-    """Slices splitting n items into one chunk per core (shapely releases the GIL)."""
-    workers = max(1, min(os.cpu_count() or 1, n // 5000 or 1))
-    bounds = np.linspace(0, n, workers + 1).astype(int)
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+def id_rank(ids: np.ndarray) -> np.ndarray:
+    """Position of each id in text order: ties between equal distances go to the smaller id."""
+    order = np.argsort(np.asarray(ids).astype(str), kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank
 
 
-def _threaded(fn, n: int) -> list:
-    parts = _chunks(n)
-    if len(parts) == 1:
-        return [fn(parts[0])]
-    with ThreadPoolExecutor(len(parts)) as pool:
-        return list(pool.map(fn, parts))
-
-
-def nearest_of(
-    points: np.ndarray, targets: np.ndarray, target_ids: np.ndarray, limit_m: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each point: id of and distance to the nearest target within limit_m (ties: min id).
-
-    Searches without GEOS's max_distance (which tests every candidate in the widened envelope)
-    and drops what lies beyond the limit afterwards.
-    """
-    n = len(points)
-    ids = np.full(n, None, dtype=object)
-    dist = np.full(n, np.nan)
-    if n == 0 or len(targets) == 0:
-        return ids, dist
-    tree = shapely.STRtree(targets)
-
-    def search(part: slice):
-        (pi, ti), d = tree.query_nearest(points[part], return_distance=True, all_matches=True)
-        return pi + part.start, ti, d
-
-    found = _threaded(search, n)
-    pi = np.concatenate([f[0] for f in found])
-    ti = np.concatenate([f[1] for f in found])
-    d = np.concatenate([f[2] for f in found])
-    within = d <= limit_m
-    pi, ti, d = pi[within], ti[within], d[within]
-    if len(pi) == 0:
-        return ids, dist
-    order = np.lexsort((target_ids[ti].astype(str), d, pi))
-    pi, ti, d = pi[order], ti[order], d[order]
-    first = np.r_[True, pi[1:] != pi[:-1]]
-    ids[pi[first]] = target_ids[ti[first]]
-    dist[pi[first]] = d[first]
-    return ids, dist
-
-
-def water_pairs(households, waters, radius_by_type: dict[str, float]) -> pd.DataFrame:
-    """Every (household, water body) pair within the water type's radius, with distance_m."""
-    columns = ["household_id", "water_id", "water_type", "distance_m"]
-    if len(households) == 0 or len(waters) == 0:
-        return pd.DataFrame(
-            {c: pd.Series([], dtype=object if c != "distance_m" else float) for c in columns}
-        )
-    points = households.geometry.values
-    shapes = waters.geometry.values
-    tree = shapely.STRtree(shapes)
-    reach = max(radius_by_type.values())
-
-    def search(part: slice):
-        pi, wi = tree.query(points[part], predicate="dwithin", distance=reach)
-        return pi + part.start, wi, shapely.distance(points[part][pi], shapes[wi])
-
-    found = _threaded(search, len(points))
-    pi = np.concatenate([f[0] for f in found])
-    wi = np.concatenate([f[1] for f in found])
-    d = np.concatenate([f[2] for f in found])
-    types = waters["water_type"].to_numpy()[wi]
-    radius = pd.Series(types).map(radius_by_type).to_numpy(dtype=float)
-    keep = d <= radius
-    out = pd.DataFrame(
-        {
-            "household_id": households["household_id"].to_numpy()[pi[keep]],
-            "water_id": waters["water_id"].to_numpy()[wi[keep]],
-            "water_type": types[keep],
-            "distance_m": d[keep],
-        }
+def _water_kinds(waters) -> np.ndarray:
+    kinds = pd.Categorical(
+        waters["water_type"].to_numpy(dtype=object), categories=list(WATER_TYPES)
     )
-    return out.sort_values(["household_id", "distance_m", "water_id"], ignore_index=True)
+    codes = np.asarray(kinds.codes, dtype=np.int64)
+    if (codes < 0).any():
+        bad = sorted(set(waters["water_type"].to_numpy(dtype=object)[codes < 0].astype(str)))
+        raise ProximityError(f"水域类型“{'、'.join(bad)}”无法识别，应为：{'、'.join(WATER_TYPES)}")
+    return codes
+
+
+def _ids_at(ids: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """ids[index] where index >= 0, None elsewhere."""
+    out = np.full(len(index), None, dtype=object)
+    ok = index >= 0
+    out[ok] = ids[index[ok]]
+    return out
+
+
+def _points(households) -> np.ndarray:
+    geoms = households.geometry.values
+    if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
+        raise ProximityError("家庭户图层应为点要素（每户一个点）")
+    return shapely.get_coordinates(geoms)
 
 
 def proximity(
@@ -198,35 +148,60 @@ def proximity(
     if len(slopes) == 0:
         warnings.append("易滑坡体图层为空：所有家庭都没有坡体距离。")
 
-    pairs = water_pairs(households, waters, radius_by_type)
-    points = households.geometry.values
-    nearest = pd.DataFrame({"household_id": households["household_id"].to_numpy()})
-    water_ids = waters["water_id"].to_numpy()
-    water_types = waters["water_type"].to_numpy()
-    # Pairs are sorted by (household, distance, id): the first pair of a type is that type's
-    # nearest (ties to the smaller id). Only households with none of a type within reach
-    # need a tree search for it.
-    firsts = pairs.drop_duplicates(["household_id", "water_type"])
-    position = pd.Series(np.arange(len(nearest)), index=nearest["household_id"].to_numpy())
-    for water_type in WATER_TYPES:
-        ids = np.full(len(nearest), None, dtype=object)
-        dist = np.full(len(nearest), np.nan)
-        known = firsts[firsts["water_type"] == water_type]
-        at = position.loc[known["household_id"]].to_numpy()
-        ids[at], dist[at] = known["water_id"].to_numpy(), known["distance_m"].to_numpy()
-        rest = np.flatnonzero(pd.isna(ids))
-        mask = water_types == water_type
-        ids[rest], dist[rest] = nearest_of(
-            points[rest], waters.geometry.values[mask], water_ids[mask], SEARCH_LIMIT_M
-        )
-        nearest[f"nearest_{water_type}_id"] = ids
-        nearest[f"nearest_{water_type}_m"] = dist
-    slope_ids, slope_m = nearest_of(
-        points, slopes.geometry.values, slopes["slope_id"].to_numpy(), SEARCH_LIMIT_M
+    points = _points(households)
+    n = len(points)
+    hh_ids = households["household_id"].to_numpy(dtype=object)
+    water_ids = waters["water_id"].to_numpy(dtype=object)
+    kinds = _water_kinds(waters)
+    types = np.array(list(WATER_TYPES), dtype=object)
+    radius_of = np.array([radius_by_type[t] for t in WATER_TYPES], dtype=float)
+    rank = id_rank(water_ids)
+    geoms = waters.geometry.values
+    grid = segment_grid.build(geoms, cell_m=float(radius_of.max()) / 2)
+    (pi, wi, d), (near_o, near_d) = segment_grid.within(grid, points, kinds, radius_of, rank)
+    if n > 1 and not (hh_ids[1:] >= hh_ids[:-1]).all():  # pairs are listed by household id
+        order = np.argsort(id_rank(hh_ids)[pi], kind="stable")
+        pi, wi, d = pi[order], wi[order], d[order]
+    pairs = arrowtext.frame(
+        {
+            "household_id": hh_ids[pi],
+            "water_id": water_ids[wi],
+            "water_type": types[kinds[wi]],
+            "distance_m": d,
+        }
     )
-    nearest["nearest_slope_id"] = slope_ids
-    nearest["slope_m"] = slope_m
-    return Proximity(pairs=pairs, nearest=finish_nearest(nearest, pairs), warnings=warnings)
+    columns = {"household_id": hh_ids}
+    for t, water_type in enumerate(WATER_TYPES):
+        # Not within reach: look further, up to the search limit, among this type only.
+        rest = np.flatnonzero(near_o[:, t] < 0)
+        mask = np.flatnonzero(kinds == t)
+        if len(rest) and len(mask):
+            sub = segment_grid.build(geoms[mask])
+            o, dist = segment_grid.nearest(sub, points[rest], rank[mask], SEARCH_LIMIT_M)
+            near_o[rest, t] = np.where(o >= 0, mask[np.maximum(o, 0)], -1)
+            near_d[rest, t] = dist
+        columns[f"nearest_{water_type}_id"] = _ids_at(water_ids, near_o[:, t])
+        columns[f"nearest_{water_type}_m"] = near_d[:, t]
+    slope_grid = segment_grid.build(slopes.geometry.values)
+    slope_ids = slopes["slope_id"].to_numpy(dtype=object)
+    so, sd = segment_grid.nearest(slope_grid, points, id_rank(slope_ids), SEARCH_LIMIT_M)
+    columns["nearest_slope_id"] = _ids_at(slope_ids, so)
+    columns["slope_m"] = sd
+    # Overall nearest: smallest distance, then smallest id (rank) across the types.
+    key = np.where(near_o >= 0, near_d, np.inf)
+    tie = np.where(near_o >= 0, rank[np.maximum(near_o, 0)] if len(rank) else 0, 0)
+    best_t = np.zeros(n, dtype=np.int64)
+    for t in range(1, len(WATER_TYPES)):
+        b_key, b_tie = key[np.arange(n), best_t], tie[np.arange(n), best_t]
+        better = (key[:, t] < b_key) | ((key[:, t] == b_key) & (tie[:, t] < b_tie))
+        best_t[better] = t
+    best_o = near_o[np.arange(n), best_t]
+    some = best_o >= 0
+    columns["nearest_water_id"] = _ids_at(water_ids, best_o)
+    columns["nearest_water_type"] = np.where(some, types[best_t], None)
+    columns["nearest_water_m"] = np.where(some, near_d[np.arange(n), best_t], np.nan)
+    columns["waters_within"] = np.bincount(pi, minlength=n).astype(np.int64)
+    return Proximity(pairs=pairs, nearest=arrowtext.frame(columns), warnings=warnings)
 
 
 def finish_nearest(nearest: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:

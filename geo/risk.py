@@ -15,12 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from geo import arrowtext as at
 from geo.equipment import completeness_series
 from geo.proximity import Proximity, check_radii
 from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES
 
 TIERS = {"high": "一级", "medium": "二级", "low": "三级", "none": "无"}
+_TIER_CODES = np.array(list(TIERS), dtype=object)
+_TIER_LABELS = np.array(list(TIERS.values()), dtype=object)
 
 # The defaults; a deployment overrides any part with a TOML file (see README, "Risk rules").
 DEFAULT_RULES: dict = {
@@ -88,63 +93,76 @@ class RiskRules:
         return cls(data)
 
     def tier(self, score: np.ndarray) -> np.ndarray:
+        """Tier code per score: high, medium, low or none."""
+        return self.tiers(score)[0]
+
+    def tiers(self, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(tier codes, Chinese tier labels) per score, as object arrays."""
         t = self.data["tiers"]
-        return np.select(
-            [score >= t["high"], score >= t["medium"], score >= t["low"]],
-            ["high", "medium", "low"],
-            "none",
+        which = np.select(
+            [score >= t["high"], score >= t["medium"], score >= t["low"]], [0, 1, 2], 3
         )
+        return _TIER_CODES[which], _TIER_LABELS[which]
 
 
 def _band(values: np.ndarray, bands: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """Points and the band limit for each value (first band whose max_m >= value)."""
+    """Points and band number for each value (first band whose max_m >= value; -1 none)."""
     points = np.zeros(len(values))
-    limit = np.full(len(values), np.nan)
-    for band in reversed(bands):
-        hit = ~np.isnan(values) & (values <= band["max_m"])
-        points[hit] = band["points"]
-        limit[hit] = band["max_m"]
-    return points, limit
+    which = np.full(len(values), -1, dtype=np.int64)
+    for k in reversed(range(len(bands))):
+        hit = ~np.isnan(values) & (values <= bands[k]["max_m"])
+        points[hit] = bands[k]["points"]
+        which[hit] = k
+    return points, which
 
 
-def age_years(birth: pd.Series, as_of: dt.date) -> np.ndarray:
-    """Whole years of age on `as_of`."""
-    b = pd.to_datetime(birth)
-    had_birthday = (b.dt.month < as_of.month) | (
-        (b.dt.month == as_of.month) & (b.dt.day <= as_of.day)
-    )
-    return (as_of.year - b.dt.year - (~had_birthday).astype(int)).to_numpy()
+def _band_text(which: np.ndarray, bands: list[dict]) -> pa.Array:
+    """The band limit as written in the rules ('50', '50.5'); null where no band."""
+    return at.take(at.text([f"{band['max_m']:g}" for band in bands] or [""]), which)
 
 
-_JOIN = "；"
+def age_years(birth, as_of: dt.date) -> np.ndarray:
+    """Whole years of age on `as_of` (-1 for an unknown birth date, so the child is left out)."""
+    b = pd.to_datetime(pd.Series(birth)).to_numpy("datetime64[D]")
+    unknown = np.isnat(b)
+    b = np.where(unknown, np.datetime64("2000-01-01"), b)
+    months = b.astype("datetime64[M]")
+    year = months.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (b - months.astype("datetime64[D]")).astype(np.int64) + 1
+    had_birthday = (month < as_of.month) | ((month == as_of.month) & (day <= as_of.day))
+    return np.where(unknown, -1, as_of.year - year - (~had_birthday).astype(np.int64))
 
 
-def _obj(values) -> np.ndarray:
-    """Strings as a NumPy object array: concatenating there avoids Arrow round trips."""
-    return np.asarray(values, dtype=object)
+def _positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Index of each wanted key among keys (unique), -1 where absent."""
+    if len(keys) == len(wanted) and (keys == wanted).all():
+        return np.arange(len(keys))
+    return pd.Index(keys).get_indexer(wanted)
 
 
-def _cat(*parts, sep: str = _JOIN) -> np.ndarray:
-    """Join per-row strings with `sep`, skipping empty ones (vectorised on object arrays)."""
-    out = _obj(parts[0])
-    for part in parts[1:]:
-        part = _obj(part)
-        both = (out != "") & (part != "")
-        out = out + _obj(np.where(both, sep, "")) + part
+def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[index] with the missing value of the dtype (None, NaN, 0) where index < 0."""
+    if len(values) == 0:
+        values = np.array([None if values.dtype == object else 0], dtype=values.dtype)
+        index = np.full(len(index), -1)
+    out = values[np.maximum(index, 0)]
+    missing = index < 0
+    if missing.any():
+        out = out.astype(object) if out.dtype == object else out.copy()
+        out[missing] = None if out.dtype == object else (np.nan if out.dtype.kind == "f" else 0)
     return out
 
 
-def _fmt_int(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Rounded whole numbers as text where mask, '' elsewhere (like f'{v:.0f}')."""
-    out = np.full(len(values), "", dtype=object)
-    out[mask] = np.round(values[mask]).astype(np.int64).astype(str)
-    return out
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    series = frame[name]
+    if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
+        return series.to_numpy()
+    return series.to_numpy(dtype=object, na_value=None)
 
 
-def _quoted(names: pd.Series) -> np.ndarray:
-    """'“name”' where a name is known, '' otherwise."""
-    text = _obj(names.astype(object).where(names.notna(), ""))
-    return _obj(np.where(text != "", "“" + text + "”", ""))
+def _ids(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return frame[name].to_numpy(dtype=object, na_value=None)
 
 
 def household_exposure(
@@ -154,56 +172,81 @@ def household_exposure(
     slopes: pd.DataFrame,
     rules: RiskRules,
 ) -> pd.DataFrame:
-    """Per household: nearest-water facts, exposure points and exposure reasons (one string)."""
+    """Per household (in `households` order): nearest-water facts, exposure points and reasons."""
     r = rules.data
-    near = households[["household_id", "village_code"]].merge(
-        prox.nearest, on="household_id", how="left", validate="1:1"
-    )
-    water_info = waters.set_index("water_id")
-    complete = completeness_series(waters).set_axis(waters["water_id"])
-    nid = near["nearest_water_id"]
-    near["nearest_water_name"] = nid.map(water_info["name"])
-    near["nearest_water_equipment_complete"] = (
-        nid.map(complete).map({"complete": True, "incomplete": False}).astype("boolean")
-    )
+    hh_ids = _ids(households, "household_id")
+    n = len(hh_ids)
+    at_near = _positions(_ids(prox.nearest, "household_id"), hh_ids)
+    near = {"household_id": hh_ids, "village_code": _ids(households, "village_code")}
+    for name in prox.nearest.columns.drop("household_id"):
+        near[name] = _take(_column(prox.nearest, name), at_near)
+
+    # Facts of each water body, then taken for each household's nearest one.
+    w = _positions(_ids(waters, "water_id"), near["nearest_water_id"])
+    complete = completeness_series(waters).to_numpy(dtype=object)
+    known = _take(np.isin(complete, ["complete", "incomplete"]), w).astype(bool)
+    is_complete = _take(complete == "complete", w).astype(bool)
+    near["nearest_water_name"] = at.take(at.text(waters["name"]), w)
+    near["nearest_water_equipment_complete"] = pd.arrays.BooleanArray(is_complete, ~known)
+    bad = {
+        item: np.isin(_ids(waters, f"{item}_status"), ["missing", "damaged"])
+        for item in (*FOUR_ITEMS, "fence")
+    }
+    lack_text = at.join(*(at.where(bad[i], EQUIPMENT_ITEMS[i]) for i in FOUR_ITEMS), sep="、")
+    lacks_any = np.zeros(len(waters), dtype=bool)
+    for item in FOUR_ITEMS:
+        lacks_any |= bad[item]
 
     # Within reach: the nearest water body is inside its type's radius.
-    radius = near["nearest_water_type"].map(r["radius_m"]).astype(float).to_numpy()
-    dist = near["nearest_water_m"].to_numpy(dtype=float)
+    types = near["nearest_water_type"]
+    type_no = np.full(n, len(WATER_TYPES), dtype=np.int64)
+    radius = np.full(n, np.nan)
+    for k, water_type in enumerate(WATER_TYPES):
+        this = types == water_type
+        type_no[this] = k
+        radius[this] = r["radius_m"][water_type]
+    dist = near["nearest_water_m"].astype(float)
     reach = ~np.isnan(dist) & (dist <= radius)
     water_pts, water_band = _band(np.where(reach, dist, np.nan), r["water_bands"])
     fired = water_pts > 0
-    label = _obj(near["nearest_water_type"].map(WATER_TYPES).fillna("水域"))
-    band_text = np.full(len(near), "", dtype=object)
-    band_text[fired] = [f"{b:g}" for b in water_band[fired]]
-    named = label + _quoted(near["nearest_water_name"])
-    distance_text = _fmt_int(dist, fired)
-    water_reason = np.where(fired, "距" + named + distance_text + "米（" + band_text + "米内）", "")
-
-    statuses = water_info.reindex(nid.where(reach))
-    lack = _obj(np.full(len(near), ""))
-    for item in FOUR_ITEMS:
-        bad = statuses[f"{item}_status"].isin(["missing", "damaged"]).to_numpy() & reach
-        lack = _cat(lack, np.where(bad, EQUIPMENT_ITEMS[item], ""), sep="、")
-    lacks_any = lack != ""
-    fence_bad = statuses["fence_status"].isin(["missing", "damaged"]).to_numpy() & reach
+    label = at.take(at.text([*WATER_TYPES.values(), "水域"]), type_no)
+    wname = at.take(at.text(waters["name"]), np.where(fired, w, -1))
+    water_reason = at.where(
+        fired,
+        at.concat(
+            "距", label, _quoted(wname), at.integers(dist), "米（",
+            _band_text(water_band, r["water_bands"]), "米内）",
+        ),
+    )  # fmt: skip
+    w_reach = np.where(reach, w, -1)
+    lacks = _take(lacks_any, w_reach).astype(bool) & reach
+    fence_bad = _take(bad["fence"], w_reach).astype(bool) & reach
     equip = r["equipment"]
-    equip_pts = np.where(lacks_any, equip["missing_four_items_points"], 0) + np.where(
+    equip_pts = np.where(lacks, equip["missing_four_items_points"], 0) + np.where(
         fence_bad, equip["missing_fence_points"], 0
     )
-    lack_reason = np.where(lacks_any, "该水域四个一不全：缺" + lack, "")
-    fence_reason = np.where(fence_bad, "该水域缺隔离防护设施", "")
+    lack_reason = at.where(lacks, at.concat("该水域四个一不全：缺", at.take(lack_text, w_reach)))
+    fence_reason = at.where(fence_bad, "该水域缺隔离防护设施")
 
-    slope_m = near["slope_m"].to_numpy(dtype=float)
+    slope_m = near["slope_m"].astype(float)
     slope_pts, _ = _band(slope_m, r["slope_bands"])
-    sname = _quoted(near["nearest_slope_id"].map(slopes.set_index("slope_id")["name"]))
+    s = _positions(_ids(slopes, "slope_id"), near["nearest_slope_id"])
+    sname = _quoted(at.take(at.text(slopes["name"]), s))
     on = slope_pts > 0
     inside = on & (slope_m == 0)
-    slope_text = "距易滑坡体" + sname + _fmt_int(slope_m, on) + "米"
-    slope_reason = np.where(inside, "住所位于易滑坡体" + sname + "内", np.where(on, slope_text, ""))
+    slope_reason = pc.if_else(
+        pa.array(inside),
+        at.concat("住所位于易滑坡体", sname, "内"),
+        at.where(on, at.concat("距易滑坡体", sname, at.integers(slope_m), "米")),
+    )
     near["exposure_points"] = water_pts + equip_pts + slope_pts
-    near["exposure_reasons"] = _cat(water_reason, lack_reason, fence_reason, slope_reason)
-    return near
+    near["exposure_reasons"] = at.join(water_reason, lack_reason, fence_reason, slope_reason)
+    return at.frame(near)
+
+
+def _quoted(names: pa.Array) -> pa.Array:
+    """'“name”' where a name is known, '' otherwise."""
+    return pc.fill_null(at.concat("“", pc.if_else(pc.equal(names, ""), None, names), "”"), "")
 
 
 def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> list[tuple]:
@@ -212,7 +255,7 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
     flags = []
     taken = np.zeros(len(children), dtype=bool)
     for band in r["age_bands"]:
-        hit = ~taken & (age < band["below_age"])
+        hit = ~taken & (age >= 0) & (age < band["below_age"])
         taken |= hit
         if band["points"]:
             flags.append((band["label"], band["points"], hit))
@@ -220,7 +263,7 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
     why = children["difficulty_reasons"].fillna("").astype(str)
     signed = children["caregiver_agreement_signed"].fillna(False).astype(bool).to_numpy()
     capable = children["guardian_capable"].fillna(True).astype(bool).to_numpy()
-    has = lambda text, code: text.str.contains(code, regex=False).to_numpy()  # noqa: E731
+    has = lambda text, code: text.str.contains(code, regex=False).to_numpy(dtype=bool)  # noqa: E731
     c = r["categories"]
     for key, mask in (
         ("left_behind_unsigned", has(cats, "left_behind") & ~signed),
@@ -241,15 +284,26 @@ FLAG = "flag:"  # prefix of the per-rule boolean columns on child rows
 def child_vulnerability(children: pd.DataFrame, as_of: dt.date, rules: RiskRules) -> pd.DataFrame:
     """Per child (under 18 on as_of): age, vulnerability points, reasons, and one boolean
     column per child rule (FLAG + label) so households can count them."""
-    out = children[["child_id", "household_id", "village_code"]].copy()
     age = age_years(children["birth_date"], as_of)
-    out["age"] = age
     flags = _child_flags(children, age, rules)
-    out["vulnerability_points"] = sum(np.where(mask, pts, 0) for _, pts, mask in flags) + 0.0
-    out["vulnerability_reasons"] = _cat(*(np.where(mask, label, "") for label, _, mask in flags))
+    points = np.zeros(len(children))
+    combo = np.zeros(len(children), dtype=np.int64)
+    for k, (_, pts, mask) in enumerate(flags):
+        points += np.where(mask, pts, 0)
+        combo |= mask.astype(np.int64) << k
+    # Few distinct combinations of rules: write each once, then look it up per child.
+    combos, which = np.unique(combo, return_inverse=True)
+    texts = ["；".join(f[0] for k, f in enumerate(flags) if c >> k & 1) for c in combos]
+    keep = np.flatnonzero((age >= 0) & (age < 18))
+    out = {
+        name: _ids(children, name)[keep] for name in ("child_id", "household_id", "village_code")
+    }
+    out["age"] = age[keep]
+    out["vulnerability_points"] = points[keep]
+    out["vulnerability_reasons"] = at.take(at.text(texts), which.reshape(-1)[keep])
     for label, _, mask in flags:
-        out[FLAG + label] = mask
-    return out[(age >= 0) & (age < 18)].reset_index(drop=True)
+        out[FLAG + label] = mask[keep]
+    return at.frame(out)
 
 
 def grade(
@@ -261,32 +315,41 @@ def grade(
     as_of: dt.date,
     rules: RiskRules | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(household rows, child rows), each with score, tier, tier_code and reasons."""
+    """(household rows in `households` order, child rows), each with score, tier, tier_code
+    and reasons."""
     rules = rules or RiskRules.from_dict()
     hh = household_exposure(households, prox, waters, slopes, rules)
     ch = child_vulnerability(children, as_of, rules)
-    ch = ch.merge(hh.drop(columns=["village_code"]), on="household_id", how="left", validate="m:1")
-    ch["exposure_points"] = ch["exposure_points"].fillna(0)
-    ch["score"] = ch["exposure_points"] + ch["vulnerability_points"]
-    ch["tier_code"] = rules.tier(ch["score"].to_numpy())
-    ch["tier"] = ch["tier_code"].map(TIERS)
-    ch["reasons"] = _cat(ch["exposure_reasons"].fillna(""), ch["vulnerability_reasons"])
-
-    per_hh = ch.groupby("household_id").agg(
-        children=("child_id", "size"), vulnerability_points=("vulnerability_points", "max")
+    n = len(hh)
+    home = _positions(_ids(hh, "household_id"), _ids(ch, "household_id"))
+    for name in hh.columns.drop(["household_id", "village_code"]):
+        values = hh[name]
+        if isinstance(values.dtype, pd.StringDtype):
+            ch[name] = at.series(at.take(at.text(values.array._pa_array), home))
+        elif isinstance(values.dtype, pd.BooleanDtype):
+            ch[name] = values.take(np.maximum(home, 0)).where(home >= 0).reset_index(drop=True)
+        else:
+            ch[name] = _take(_column(hh, name), home)
+    exposure = np.where(home >= 0, hh["exposure_points"].to_numpy()[np.maximum(home, 0)], 0)
+    ch["exposure_points"] = exposure
+    ch["score"] = exposure + ch["vulnerability_points"].to_numpy()
+    ch["tier_code"], ch["tier"] = rules.tiers(ch["score"].to_numpy())
+    ch["reasons"] = at.series(
+        at.join(at.text(ch["exposure_reasons"].array._pa_array), ch["vulnerability_reasons"])
     )
-    hh = hh.merge(per_hh, left_on="household_id", right_index=True, how="left")
-    hh["children"] = hh["children"].fillna(0).astype(int)
-    hh["score"] = hh["exposure_points"] + hh["vulnerability_points"].fillna(0)
-    hh["tier_code"] = rules.tier(hh["score"].to_numpy())
-    hh["tier"] = hh["tier_code"].map(TIERS)
+
+    inside = home >= 0
+    homes = home[inside]
+    hh["children"] = np.bincount(homes, minlength=n)
+    most = np.full(n, np.nan)
+    np.fmax.at(most, homes, ch["vulnerability_points"].to_numpy()[inside])
+    hh["vulnerability_points"] = most
+    hh["score"] = hh["exposure_points"].to_numpy() + np.nan_to_num(most)
+    hh["tier_code"], hh["tier"] = rules.tiers(hh["score"].to_numpy())
     # Child factors per household, counted: "6岁以下2名；监护人无监护能力1名".
-    flag_cols = [c for c in ch.columns if c.startswith(FLAG)]
-    counts = ch.groupby("household_id")[flag_cols].sum()
-    parts = [hh["exposure_reasons"]]
-    for col in flag_cols:
-        n = hh["household_id"].map(counts[col]).fillna(0).astype(int)
-        label = col[len(FLAG) :]
-        parts.append(np.where(n > 0, label + _obj(n.astype(str)) + "名", ""))
-    hh["reasons"] = _cat(*parts)
+    parts = [at.text(hh["exposure_reasons"].array._pa_array)]
+    for col in (c for c in ch.columns if c.startswith(FLAG)):
+        count = np.bincount(homes, weights=ch[col].to_numpy(dtype=bool)[inside], minlength=n)
+        parts.append(at.where(count > 0, at.concat(col[len(FLAG) :], at.integers(count), "名")))
+    hh["reasons"] = at.series(at.join(*parts))
     return hh, ch
