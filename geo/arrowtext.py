@@ -23,6 +23,8 @@ def text(values) -> pa.Array:
     if isinstance(values, pa.Array):
         return values.cast(pa.string())
     if isinstance(values, pd.Series | pd.Index):
+        if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype):
+            return pa.array(values.array).cast(pa.string())
         values = values.to_numpy(dtype=object, na_value=None)
     return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
 
@@ -49,13 +51,15 @@ def integers(values: np.ndarray) -> pa.Array:
 
 
 def join(*parts, sep: str = "；") -> pa.Array:
-    """Join the non-empty parts of each row with `sep` ('' when none); sep is one character."""
-    pieces = []
-    for part in parts:
-        part = text(part) if not isinstance(part, pa.Array) else part
-        piece = pc.binary_join_element_wise(sep, pc.if_else(pc.equal(part, ""), None, part), "")
-        pieces.append(pc.fill_null(piece, ""))
+    """Join the non-null parts of each row with `sep` ('' when none); sep is one character.
+    Parts that may hold '' for "nothing" go through `nonempty` first."""
+    pieces = [pc.fill_null(pc.binary_join_element_wise(sep, part, ""), "") for part in parts]
     return pc.utf8_slice_codeunits(concat(*pieces), 1)
+
+
+def nonempty(values: pa.Array) -> pa.Array:
+    """'' as null, so `join` skips it."""
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
 
 
 def take(values: pa.Array, index: np.ndarray) -> pa.Array:

@@ -13,7 +13,7 @@ Conventions both engines follow:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -59,19 +59,31 @@ def check_radii(radius_by_type: dict[str, float]) -> dict[str, float]:
     return out
 
 
-@dataclass
 class Proximity:
     """Per-household proximity facts.
 
     pairs: household_id, water_id, water_type, distance_m — every water body within reach,
-    ordered by household id, distance, water id.
+    ordered by household id, distance, water id. May be given as a function that builds the
+    frame: grading needs only the counts, and a county has about a million pairs.
     nearest: one row per household_id with nearest_water_id/_type/_m, nearest_<type>_id/_m for
     each water type, waters_within, nearest_slope_id and slope_m.
     """
 
-    pairs: pd.DataFrame
-    nearest: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        pairs: pd.DataFrame | Callable[[], pd.DataFrame],
+        nearest: pd.DataFrame,
+        warnings: list[str] | None = None,
+    ):
+        self._pairs = pairs
+        self.nearest = nearest
+        self.warnings = list(warnings or [])
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        if callable(self._pairs):
+            self._pairs = self._pairs()
+        return self._pairs
 
 
 def check_layer(frame, key: str, what: str) -> list[str]:
@@ -80,9 +92,9 @@ def check_layer(frame, key: str, what: str) -> list[str]:
         require_metric(frame, what)
     except CRSError as exc:
         return [f"{what}的坐标系不能用于量算距离（{exc}）"]
-    geoms = frame.geometry.values
+    geoms = np.asarray(frame.geometry.values, dtype=object)
     problems = []
-    null = pd.isna(geoms) | shapely.is_empty(geoms)
+    null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if null.any():
         ids = "、".join(map(str, frame.loc[null, key].head(5)))
         problems.append(f"{what}有 {int(null.sum())} 个要素没有几何图形（如 {ids}）")
@@ -159,17 +171,21 @@ def proximity(
     geoms = waters.geometry.values
     grid = segment_grid.build(geoms, cell_m=float(radius_of.max()) / 2)
     (pi, wi, d), (near_o, near_d) = segment_grid.within(grid, points, kinds, radius_of, rank)
-    if n > 1 and not (hh_ids[1:] >= hh_ids[:-1]).all():  # pairs are listed by household id
-        order = np.argsort(id_rank(hh_ids)[pi], kind="stable")
-        pi, wi, d = pi[order], wi[order], d[order]
-    pairs = arrowtext.frame(
-        {
-            "household_id": hh_ids[pi],
-            "water_id": water_ids[wi],
-            "water_type": types[kinds[wi]],
-            "distance_m": d,
-        }
-    )
+
+    def pairs() -> pd.DataFrame:
+        p, w, dist = pi, wi, d
+        if n > 1 and not (hh_ids[1:] >= hh_ids[:-1]).all():  # listed by household id
+            order = np.argsort(id_rank(hh_ids)[p], kind="stable")
+            p, w, dist = p[order], w[order], dist[order]
+        return arrowtext.frame(
+            {
+                "household_id": hh_ids[p],
+                "water_id": water_ids[w],
+                "water_type": types[kinds[w]],
+                "distance_m": dist,
+            }
+        )
+
     columns = {"household_id": hh_ids}
     for t, water_type in enumerate(WATER_TYPES):
         # Not within reach: look further, up to the search limit, among this type only.

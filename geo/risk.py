@@ -134,11 +134,22 @@ def age_years(birth, as_of: dt.date) -> np.ndarray:
     return np.where(unknown, -1, as_of.year - year - (~had_birthday).astype(np.int64))
 
 
-def _positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Index of each wanted key among keys (unique), -1 where absent."""
-    if len(keys) == len(wanted) and (keys == wanted).all():
+def _positions(keys, wanted) -> np.ndarray:
+    """Index of each wanted key among keys (unique), -1 where absent (an Arrow hash lookup)."""
+    if keys is wanted:
         return np.arange(len(keys))
-    return pd.Index(keys).get_indexer(wanted)
+    k, w = at.text(keys), at.text(wanted)
+    if len(k) == len(w) and k.equals(w):
+        return np.arange(len(k))
+    found = pc.index_in(w, value_set=k).fill_null(-1)
+    return found.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _take_series(values: pd.Series, index: np.ndarray):
+    """values[index] as an array; missing (NaN, NA, None, 0 for integers) where index < 0."""
+    if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        return values.array.take(index, allow_fill=True)
+    return _take(values.to_numpy(), index)
 
 
 def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -155,14 +166,11 @@ def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as NumPy: numbers as they are, anything else as objects (None/NaN missing)."""
     series = frame[name]
-    if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
+    if series.dtype.kind in "fiub" or series.dtype == object:
         return series.to_numpy()
     return series.to_numpy(dtype=object, na_value=None)
-
-
-def _ids(frame: pd.DataFrame, name: str) -> np.ndarray:
-    return frame[name].to_numpy(dtype=object, na_value=None)
 
 
 def household_exposure(
@@ -174,22 +182,22 @@ def household_exposure(
 ) -> pd.DataFrame:
     """Per household (in `households` order): nearest-water facts, exposure points and reasons."""
     r = rules.data
-    hh_ids = _ids(households, "household_id")
+    hh_ids = _column(households, "household_id")
     n = len(hh_ids)
-    at_near = _positions(_ids(prox.nearest, "household_id"), hh_ids)
-    near = {"household_id": hh_ids, "village_code": _ids(households, "village_code")}
+    at_near = _positions(_column(prox.nearest, "household_id"), hh_ids)
+    near = {"household_id": hh_ids, "village_code": _column(households, "village_code")}
     for name in prox.nearest.columns.drop("household_id"):
         near[name] = _take(_column(prox.nearest, name), at_near)
 
     # Facts of each water body, then taken for each household's nearest one.
-    w = _positions(_ids(waters, "water_id"), near["nearest_water_id"])
+    w = _positions(_column(waters, "water_id"), near["nearest_water_id"])
     complete = completeness_series(waters).to_numpy(dtype=object)
     known = _take(np.isin(complete, ["complete", "incomplete"]), w).astype(bool)
     is_complete = _take(complete == "complete", w).astype(bool)
     near["nearest_water_name"] = at.take(at.text(waters["name"]), w)
     near["nearest_water_equipment_complete"] = pd.arrays.BooleanArray(is_complete, ~known)
     bad = {
-        item: np.isin(_ids(waters, f"{item}_status"), ["missing", "damaged"])
+        item: np.isin(_column(waters, f"{item}_status"), ["missing", "damaged"])
         for item in (*FOUR_ITEMS, "fence")
     }
     lack_text = at.join(*(at.where(bad[i], EQUIPMENT_ITEMS[i]) for i in FOUR_ITEMS), sep="、")
@@ -230,7 +238,7 @@ def household_exposure(
 
     slope_m = near["slope_m"].astype(float)
     slope_pts, _ = _band(slope_m, r["slope_bands"])
-    s = _positions(_ids(slopes, "slope_id"), near["nearest_slope_id"])
+    s = _positions(_column(slopes, "slope_id"), near["nearest_slope_id"])
     sname = _quoted(at.take(at.text(slopes["name"]), s))
     on = slope_pts > 0
     inside = on & (slope_m == 0)
@@ -259,11 +267,14 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
         taken |= hit
         if band["points"]:
             flags.append((band["label"], band["points"], hit))
-    cats = children["categories"].fillna("").astype(str)
-    why = children["difficulty_reasons"].fillna("").astype(str)
-    signed = children["caregiver_agreement_signed"].fillna(False).astype(bool).to_numpy()
-    capable = children["guardian_capable"].fillna(True).astype(bool).to_numpy()
-    has = lambda text, code: text.str.contains(code, regex=False).to_numpy(dtype=bool)  # noqa: E731
+    cats = at.text(children["categories"])
+    why = at.text(children["difficulty_reasons"])
+    signed = children["caregiver_agreement_signed"].fillna(False).to_numpy(dtype=bool)
+    capable = children["guardian_capable"].fillna(True).to_numpy(dtype=bool)
+
+    def has(codes: pa.Array, code: str) -> np.ndarray:
+        return pc.match_substring(codes, code).fill_null(False).to_numpy(zero_copy_only=False)
+
     c = r["categories"]
     for key, mask in (
         ("left_behind_unsigned", has(cats, "left_behind") & ~signed),
@@ -295,9 +306,7 @@ def child_vulnerability(children: pd.DataFrame, as_of: dt.date, rules: RiskRules
     combos, which = np.unique(combo, return_inverse=True)
     texts = ["；".join(f[0] for k, f in enumerate(flags) if c >> k & 1) for c in combos]
     keep = np.flatnonzero((age >= 0) & (age < 18))
-    out = {
-        name: _ids(children, name)[keep] for name in ("child_id", "household_id", "village_code")
-    }
+    out = {name: children[name].take(keep) for name in ("child_id", "household_id", "village_code")}
     out["age"] = age[keep]
     out["vulnerability_points"] = points[keep]
     out["vulnerability_reasons"] = at.take(at.text(texts), which.reshape(-1)[keep])
@@ -321,35 +330,52 @@ def grade(
     hh = household_exposure(households, prox, waters, slopes, rules)
     ch = child_vulnerability(children, as_of, rules)
     n = len(hh)
-    home = _positions(_ids(hh, "household_id"), _ids(ch, "household_id"))
-    for name in hh.columns.drop(["household_id", "village_code"]):
-        values = hh[name]
-        if isinstance(values.dtype, pd.StringDtype):
-            ch[name] = at.series(at.take(at.text(values.array._pa_array), home))
-        elif isinstance(values.dtype, pd.BooleanDtype):
-            ch[name] = values.take(np.maximum(home, 0)).where(home >= 0).reset_index(drop=True)
-        else:
-            ch[name] = _take(_column(hh, name), home)
-    exposure = np.where(home >= 0, hh["exposure_points"].to_numpy()[np.maximum(home, 0)], 0)
-    ch["exposure_points"] = exposure
-    ch["score"] = exposure + ch["vulnerability_points"].to_numpy()
-    ch["tier_code"], ch["tier"] = rules.tiers(ch["score"].to_numpy())
-    ch["reasons"] = at.series(
-        at.join(at.text(ch["exposure_reasons"].array._pa_array), ch["vulnerability_reasons"])
-    )
-
+    home = _positions(hh["household_id"], ch["household_id"])
     inside = home >= 0
     homes = home[inside]
-    hh["children"] = np.bincount(homes, minlength=n)
+    rows = {name: ch[name] for name in ch.columns}
+    for name in hh.columns.drop(["household_id", "village_code"]):
+        rows[name] = _take_series(hh[name], home)
+    exposure = np.where(inside, hh["exposure_points"].to_numpy()[np.maximum(home, 0)], 0)
+    rows["exposure_points"] = exposure
+    rows["score"] = exposure + ch["vulnerability_points"].to_numpy()
+    rows["tier_code"], rows["tier"] = rules.tiers(rows["score"])
+    hh_reasons = at.nonempty(at.text(hh["exposure_reasons"]))
+    child_reasons = at.nonempty(at.text(ch["vulnerability_reasons"]))
+    rows["reasons"] = at.join(at.take(hh_reasons, home), child_reasons)
+
     most = np.full(n, np.nan)
     np.fmax.at(most, homes, ch["vulnerability_points"].to_numpy()[inside])
-    hh["vulnerability_points"] = most
-    hh["score"] = hh["exposure_points"].to_numpy() + np.nan_to_num(most)
-    hh["tier_code"], hh["tier"] = rules.tiers(hh["score"].to_numpy())
-    # Child factors per household, counted: "6岁以下2名；监护人无监护能力1名".
-    parts = [at.text(hh["exposure_reasons"].array._pa_array)]
-    for col in (c for c in ch.columns if c.startswith(FLAG)):
-        count = np.bincount(homes, weights=ch[col].to_numpy(dtype=bool)[inside], minlength=n)
-        parts.append(at.where(count > 0, at.concat(col[len(FLAG) :], at.integers(count), "名")))
-    hh["reasons"] = at.series(at.join(*parts))
-    return hh, ch
+    out = {name: hh[name] for name in hh.columns}
+    out["children"] = np.bincount(homes, minlength=n)
+    out["vulnerability_points"] = most
+    out["score"] = hh["exposure_points"].to_numpy() + np.nan_to_num(most)
+    out["tier_code"], out["tier"] = rules.tiers(out["score"])
+    out["reasons"] = at.join(hh_reasons, _counted_flags(ch, homes, inside, n))
+    return at.frame(out), at.frame(rows)
+
+
+def _counted_flags(ch: pd.DataFrame, homes: np.ndarray, inside: np.ndarray, n: int) -> pa.Array:
+    """Per household, its children's factors counted: '6岁以下2名；监护人无监护能力1名'."""
+    labels = [c[len(FLAG) :] for c in ch.columns if c.startswith(FLAG)]
+    if not labels or n == 0:
+        return at.text(np.full(n, None, dtype=object))
+    counts = np.stack(
+        [
+            np.bincount(homes, weights=ch[FLAG + label].to_numpy(dtype=bool)[inside], minlength=n)
+            for label in labels
+        ],
+        axis=1,
+    ).astype(np.int64)
+    # Few distinct count patterns: write each once, then look it up per household.
+    base = int(counts.max()) + 1
+    if base ** len(labels) < 2**62:
+        key = counts @ (base ** np.arange(len(labels), dtype=np.int64))
+        _, first, which = np.unique(key, return_index=True, return_inverse=True)
+    else:  # implausibly many children of one household
+        _, first, which = np.unique(counts, axis=0, return_index=True, return_inverse=True)
+    texts = [
+        "；".join(f"{label}{k}名" for label, k in zip(labels, row, strict=True) if k)
+        for row in counts[first]
+    ]
+    return at.take(at.nonempty(at.text(texts)), which.reshape(-1))

@@ -19,16 +19,17 @@ import numba as nb
 import numpy as np
 import shapely
 
-CHUNK = 2048  # points per parallel task
+BATCH = 16384  # points per call of the search kernel (its output buffer is reused)
 
 
 @dataclass(frozen=True)
 class SegmentGrid:
     """Segments of `n` target geometries bucketed in cells of `cell_m` metres.
 
-    seg: (m, 4) x0, y0, x1, y1, ordered by owner; seg_owner: target index of each segment;
+    seg: (m, 4) x0, y0, x1, y1, ordered by owner (for ray casting);
     owner_start: first segment of each target (n + 1 entries, for ray casting);
-    cell_start/cell_seg: CSR of segment ids per cell; poly_*: the same for polygon targets by
+    cell_start/cell_xy/cell_owner: CSR of the segments per cell, copied in cell order so the
+    distance loops read memory in sequence, with their owners; poly_*: polygon targets by
     bounding box (containment candidates); bbox: (n, 4) of each target.
     """
 
@@ -39,10 +40,10 @@ class SegmentGrid:
     nx: int
     ny: int
     seg: np.ndarray
-    seg_owner: np.ndarray
     owner_start: np.ndarray
     cell_start: np.ndarray
-    cell_seg: np.ndarray
+    cell_xy: np.ndarray
+    cell_owner: np.ndarray
     is_polygon: np.ndarray
     bbox: np.ndarray
     poly_start: np.ndarray
@@ -96,10 +97,10 @@ def build(geoms: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
         nx,
         ny,
         seg,
-        owner,
         owner_start,
         cell_start,
-        cell_seg,
+        np.ascontiguousarray(seg[cell_seg]),
+        owner[cell_seg],
         is_polygon,
         bbox,
         poly_start,
@@ -163,6 +164,26 @@ def _seg_dist(px, py, ax, ay, bx, by):
     return abs(s) * math.sqrt(len2)
 
 
+@nb.njit(cache=True, inline="always")
+def _seg_dist2(px, py, ax, ay, bx, by):
+    """Squared point-segment distance with one division: a cheap filter before the exact one."""
+    dx = bx - ax
+    dy = by - ay
+    wx = px - ax
+    wy = py - ay
+    dot = wx * dx + wy * dy
+    if dot <= 0.0:
+        return wx * wx + wy * wy
+    len2 = dx * dx + dy * dy
+    if dot >= len2:
+        return (px - bx) * (px - bx) + (py - by) * (py - by)
+    cross = wx * dy - wy * dx
+    return cross * cross / len2
+
+
+SLACK = 1.0 + 1e-9  # the filter lets through anything the exact formula could put in reach
+
+
 @nb.njit(cache=True)
 def _inside(px, py, o, seg, owner_start):
     """Even-odd ray crossing over every ring segment of polygon o (boundary handled by d=0)."""
@@ -194,7 +215,7 @@ def _containing(
     touched,
     ntouched,
 ):
-    """Mark polygons containing the point at distance 0 in `best`; returns the touched count."""
+    """Mark polygons containing the point with -1 in `best`; returns the touched count."""
     cx = int(math.floor((px - g_x0) / cell))
     cy = int(math.floor((py - g_y0) / cell))
     if cx < 0 or cy < 0 or cx >= nx or cy >= ny:
@@ -202,7 +223,7 @@ def _containing(
     c = cy * nx + cx
     for k in range(poly_start[c], poly_start[c + 1]):
         o = poly_ids[k]
-        if best[o] == 0.0:
+        if best[o] < 0.0:
             continue
         if px < bbox[o, 0] or px > bbox[o, 2] or py < bbox[o, 1] or py > bbox[o, 3]:
             continue
@@ -210,64 +231,72 @@ def _containing(
             if best[o] == np.inf:
                 touched[ntouched] = o
                 ntouched += 1
-            best[o] = 0.0
+            best[o] = -1.0
     return ntouched
 
 
 @nb.njit(cache=True, parallel=True)
 def _within(
     pts,
+    threads,
     reach,
     radius_of,
     kind,
     rank,
-    ntypes,
-    cap,
+    count,
+    out_o,
+    out_d,
+    near_o,
+    near_d,
     g_x0,
     g_y0,
     cell,
     nx,
     ny,
     seg,
-    seg_owner,
+    cell_owner,
     owner_start,
     cell_start,
-    cell_seg,
+    cell_xy,
     poly_start,
     poly_ids,
     bbox,
     n_owners,
 ):
-    """Per point: targets within their kind's radius (sorted by distance, rank), up to `cap`,
-    their count, and the nearest target of each kind within `reach` (-1 when none)."""
+    """Per point (into the given arrays): its targets within their kind's radius, sorted by
+    distance and rank, up to out_o.shape[1] of them; their count; and the nearest target of each
+    kind within `reach` (-1 when none). Scratch memory is per thread: fresh pages are dear."""
     n = pts.shape[0]
-    count = np.zeros(n, np.int64)
-    out_o = np.full((n, cap), -1, np.int64)
-    out_d = np.full((n, cap), np.nan)
-    near_o = np.full((n, ntypes), -1, np.int64)
-    near_d = np.full((n, ntypes), np.nan)
-    nchunks = (n + CHUNK - 1) // CHUNK
-    for chunk in nb.prange(nchunks):
-        best = np.full(n_owners, np.inf)
+    cap = out_o.shape[1]
+    nthreads = max(1, min(threads, n // 256))
+    reach2 = reach * reach * SLACK
+    for worker in nb.prange(nthreads):
+        best = np.full(n_owners, np.inf)  # squared filter distance; -1: inside the polygon
+        best_k = np.empty(n_owners, np.int64)  # the segment that gave it
         touched = np.empty(n_owners, np.int64)
-        for i in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
+        for i in range(worker * n // nthreads, (worker + 1) * n // nthreads):
             px, py = pts[i, 0], pts[i, 1]
+            near_o[i, :] = -1
+            near_d[i, :] = np.nan
             nt = 0
-            ax, bx = _cell_range(px - reach, px + reach, g_x0, cell, nx)
-            ay, by = _cell_range(py - reach, py + reach, g_y0, cell, ny)
-            for cy in range(ay, by + 1):
-                for cx in range(ax, bx + 1):
+            cx0, cx1 = _cell_range(px - reach, px + reach, g_x0, cell, nx)
+            cy0, cy1 = _cell_range(py - reach, py + reach, g_y0, cell, ny)
+            for cy in range(cy0, cy1 + 1):
+                for cx in range(cx0, cx1 + 1):
                     c = cy * nx + cx
                     for k in range(cell_start[c], cell_start[c + 1]):
-                        s = cell_seg[k]
-                        d = _seg_dist(px, py, seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3])
-                        if d <= reach:
-                            o = seg_owner[s]
-                            if best[o] == np.inf:
-                                touched[nt] = o
-                                nt += 1
-                            if d < best[o]:
-                                best[o] = d
+                        ax, ay = cell_xy[k, 0], cell_xy[k, 1]
+                        bx, by = cell_xy[k, 2], cell_xy[k, 3]
+                        q = _seg_dist2(px, py, ax, ay, bx, by)
+                        if q > reach2:
+                            continue
+                        o = cell_owner[k]
+                        if best[o] == np.inf:
+                            touched[nt] = o
+                            nt += 1
+                        if q < best[o]:
+                            best[o] = q
+                            best_k[o] = k
             nt = _containing(
                 px,
                 py,
@@ -288,8 +317,15 @@ def _within(
             m = 0
             for j in range(nt):
                 o = touched[j]
-                d = best[o]
+                d = 0.0
+                if best[o] >= 0.0:  # exact GEOS distance to the closest segment
+                    k = best_k[o]
+                    d = _seg_dist(
+                        px, py, cell_xy[k, 0], cell_xy[k, 1], cell_xy[k, 2], cell_xy[k, 3]
+                    )
                 best[o] = np.inf
+                if d > reach:
+                    continue
                 t = kind[o]
                 q = near_o[i, t]
                 if q < 0 or d < near_d[i, t] or (d == near_d[i, t] and rank[o] < rank[q]):
@@ -309,12 +345,12 @@ def _within(
                         out_d[i, p] = d
                     m += 1
             count[i] = m
-    return count, out_o, out_d, near_o, near_d
 
 
 @nb.njit(cache=True, parallel=True)
 def _nearest(
     pts,
+    threads,
     limit,
     rank,
     g_x0,
@@ -323,10 +359,10 @@ def _nearest(
     nx,
     ny,
     seg,
-    seg_owner,
+    cell_owner,
     owner_start,
     cell_start,
-    cell_seg,
+    cell_xy,
     poly_start,
     poly_ids,
     bbox,
@@ -338,11 +374,11 @@ def _nearest(
     out_o = np.full(n, -1, np.int64)
     out_d = np.full(n, np.nan)
     max_ring = int(limit // cell) + 2
-    nchunks = (n + CHUNK - 1) // CHUNK
-    for chunk in nb.prange(nchunks):
+    nthreads = max(1, min(threads, n // 256))
+    for worker in nb.prange(nthreads):
         best = np.full(n_owners, np.inf)
         touched = np.empty(n_owners, np.int64)
-        for i in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
+        for i in range(worker * n // nthreads, (worker + 1) * n // nthreads):
             px, py = pts[i, 0], pts[i, 1]
             bo = -1
             bd = np.inf
@@ -383,11 +419,15 @@ def _nearest(
                         if 0 <= cx < nx:
                             c = cy * nx + cx
                             for k in range(cell_start[c], cell_start[c + 1]):
-                                s = cell_seg[k]
-                                d = _seg_dist(px, py, seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3])
-                                if d < bd or (d == bd and rank[seg_owner[s]] < rank[bo]):
+                                ax, ay = cell_xy[k, 0], cell_xy[k, 1]
+                                bx, by = cell_xy[k, 2], cell_xy[k, 3]
+                                if _seg_dist2(px, py, ax, ay, bx, by) > bd * bd * SLACK:
+                                    continue
+                                d = _seg_dist(px, py, ax, ay, bx, by)
+                                o = cell_owner[k]
+                                if d < bd or (d == bd and rank[o] < rank[bo]):
                                     bd = d
-                                    bo = seg_owner[s]
+                                    bo = o
                         if step == 0:
                             break
                         cx += step
@@ -409,7 +449,6 @@ def within(
     the largest radius. Returns (point index, target index, distance) sorted by point, distance,
     rank; and (n, kinds) arrays of nearest target (-1 none) and distance."""
     reach = float(radius_of.max())
-    ntypes = len(radius_of)
     args = (
         grid.x0,
         grid.y0,
@@ -417,32 +456,54 @@ def within(
         grid.nx,
         grid.ny,
         grid.seg,
-        grid.seg_owner,
+        grid.cell_owner,
         grid.owner_start,
         grid.cell_start,
-        grid.cell_seg,
+        grid.cell_xy,
         grid.poly_start,
         grid.poly_ids,
         grid.bbox,
         max(grid.n, 1),
     )
     pts = np.ascontiguousarray(points, dtype=np.float64)
-    count, out_o, out_d, near_o, near_d = _within(
-        pts, reach, radius_of, kind, rank, ntypes, cap, *args
-    )
-    over = np.flatnonzero(count > cap)
-    if len(over):  # the rare crowded point: once more with room for all its pairs
-        big = int(count[over].max())
-        _, o2, d2, _, _ = _within(pts[over], reach, radius_of, kind, rank, ntypes, big, *args)
-        width = big
-        grown_o = np.full((len(pts), width), -1, np.int64)
-        grown_d = np.full((len(pts), width), np.nan)
-        grown_o[:, :cap], grown_d[:, :cap] = out_o, out_d
-        grown_o[over], grown_d[over] = o2, d2
-        out_o, out_d = grown_o, grown_d
-    filled = np.arange(out_o.shape[1]) < count[:, None]
-    pi = np.nonzero(filled)[0]
-    return (pi, out_o[filled], out_d[filled]), (near_o, near_d)
+    n = len(pts)
+    near_o = np.empty((n, len(radius_of)), np.int64)
+    near_d = np.empty((n, len(radius_of)))
+    # Batches reuse one small output buffer: touching fresh memory costs more than the search.
+    batch = min(n, BATCH) or 1
+    count = np.empty(batch, np.int64)
+    out_o = np.empty((batch, cap), np.int64)
+    out_d = np.empty((batch, cap))
+    found_p, found_o, found_d = [], [], []
+    threads = nb.get_num_threads()
+    for start in range(0, n, batch):
+        stop = min(n, start + batch)
+        m = stop - start
+        part = slice(start, stop)
+        _within(pts[part], threads, reach, radius_of, kind, rank, count[:m], out_o[:m], out_d[:m],
+                near_o[part], near_d[part], *args)  # fmt: skip
+        filled = (np.arange(cap) < count[:m, None]) & (count[:m, None] <= cap)
+        bp, bo, bd = np.nonzero(filled)[0] + start, out_o[:m][filled], out_d[:m][filled]
+        over = np.flatnonzero(count[:m] > cap)
+        if len(over):  # the rare crowded point: once more with room for all its pairs
+            big = int(count[over].max())
+            c2 = np.empty(len(over), np.int64)
+            o2, d2 = np.empty((len(over), big), np.int64), np.empty((len(over), big))
+            _within(pts[start + over], threads, reach, radius_of, kind, rank, c2, o2, d2,
+                    np.empty((len(over), len(radius_of)), np.int64),
+                    np.empty((len(over), len(radius_of))), *args)  # fmt: skip
+            extra = np.arange(big) < c2[:, None]
+            bp = np.concatenate([bp, start + over[np.nonzero(extra)[0]]])
+            bo, bd = np.concatenate([bo, o2[extra]]), np.concatenate([bd, d2[extra]])
+            order = np.argsort(bp, kind="stable")  # each point's run is in (distance, rank) order
+            bp, bo, bd = bp[order], bo[order], bd[order]
+        found_p.append(bp)
+        found_o.append(bo)
+        found_d.append(bd)
+    pi = np.concatenate(found_p) if found_p else np.empty(0, np.int64)
+    wi = np.concatenate(found_o) if found_o else np.empty(0, np.int64)
+    d = np.concatenate(found_d) if found_d else np.empty(0)
+    return (pi, wi, d), (near_o, near_d)
 
 
 def nearest(grid: SegmentGrid, points: np.ndarray, rank: np.ndarray, limit_m: float):
@@ -452,6 +513,7 @@ def nearest(grid: SegmentGrid, points: np.ndarray, rank: np.ndarray, limit_m: fl
         return np.full(len(pts), -1, np.int64), np.full(len(pts), np.nan)
     return _nearest(
         pts,
+        nb.get_num_threads(),
         float(limit_m),
         rank,
         grid.x0,
@@ -460,12 +522,28 @@ def nearest(grid: SegmentGrid, points: np.ndarray, rank: np.ndarray, limit_m: fl
         grid.nx,
         grid.ny,
         grid.seg,
-        grid.seg_owner,
+        grid.cell_owner,
         grid.owner_start,
         grid.cell_start,
-        grid.cell_seg,
+        grid.cell_xy,
         grid.poly_start,
         grid.poly_ids,
         grid.bbox,
         grid.n,
     )
+
+
+def warm_up() -> float:
+    """Load the compiled kernels (from numba's on-disk cache, or compile them: seconds, once per
+    machine) with a tiny search; returns the seconds it took. Long-running processes call it at
+    start so that a user's first risk computation does not pay for it."""
+    import time
+
+    started = time.perf_counter()
+    square = shapely.box(0.0, 0.0, 10.0, 10.0)
+    grid = build(np.array([square, shapely.LineString([(20, 0), (30, 0)])], dtype=object))
+    pts = np.array([[5.0, 5.0], [40.0, 0.0]])
+    rank = np.arange(2, dtype=np.int64)
+    within(grid, pts, np.zeros(2, np.int64), np.array([50.0]), rank)
+    nearest(grid, pts, rank, 100.0)
+    return time.perf_counter() - started

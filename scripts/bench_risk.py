@@ -68,6 +68,11 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
 
     store, crs, hh, waters, slopes = _load(path)
     n = len(hh)
+    warm = 0.0
+    if kind == "ours":  # numba kernels load once per process (like GEOS for the baselines)
+        from geo.segment_grid import warm_up
+
+        warm = warm_up()
     if kind in ("ours", "buffer_sjoin", "sjoin_nearest"):
         hm, wm, sm = hh.to_crs(crs.epsg), waters.to_crs(crs.epsg), slopes.to_crs(crs.epsg)
     if kind == "ours":
@@ -128,10 +133,12 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
         pg.close()
     seconds = time.perf_counter() - started
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((seconds, n, rss_mib))
+    queue.put((seconds, n, rss_mib, warm))
 
 
-def measure(kind: str, path: Path, runs: int, url: str | None = None) -> tuple[float, int, float]:
+def measure(
+    kind: str, path: Path, runs: int, url: str | None = None
+) -> tuple[float, int, float, float]:
     ctx = mp.get_context("spawn")
     results = []
     for _ in range(runs):
@@ -153,6 +160,7 @@ def measure(kind: str, path: Path, runs: int, url: str | None = None) -> tuple[f
         statistics.median(r[0] for r in results),
         results[0][1],
         max(r[2] for r in results),
+        statistics.median(r[3] for r in results),
     )
 
 
@@ -170,8 +178,10 @@ LABELS = {
 def report(rows: list[tuple[str, tuple]], ours: str, baselines: tuple[str, ...]) -> None:
     """One line per measurement; baselines also show baseline time / our time (>1: ours wins)."""
     base = dict(rows)[ours][0]
-    for kind, (seconds, n, rss) in rows:
+    for kind, (seconds, n, rss, warm) in rows:
         ratio = f"  baseline/ours = {seconds / base:5.2f}" if kind in baselines else ""
+        if warm:
+            ratio += f"  (kernel load before timing: {warm:.2f} s)"
         print(
             f"  {LABELS[kind]:52s} {seconds:8.3f} s {n / seconds:10.0f} hh/s {rss:8.0f} MiB{ratio}"
         )

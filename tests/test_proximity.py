@@ -144,3 +144,36 @@ def test_many_points_match_brute_force():
     best = d.min(axis=1)
     got = r.nearest.set_index("household_id")["nearest_water_m"]
     assert np.allclose(got.loc[[f"H{i}" for i in range(300)]].to_numpy(), best)
+
+
+def _brute_force_pairs(hh, ws, radius_m):
+    """Every (household, water) pair within radius_m by shapely, one distance at a time."""
+    out = set()
+    for hid, point in zip(hh["household_id"], hh.geometry, strict=True):
+        for wid, shape in zip(ws["water_id"], ws.geometry, strict=True):
+            if point.distance(shape) <= radius_m:
+                out.add((hid, wid))
+    return out
+
+
+def test_a_crowded_household_gets_every_pair_in_order(monkeypatch):
+    """More water bodies in reach than the kernel's first buffer holds, over several batches:
+    the same pairs as shapely, in (household, distance, id) order."""
+    from geo import segment_grid
+
+    monkeypatch.setattr(segment_grid, "BATCH", 7)
+    rng = np.random.default_rng(3)
+    ponds = [(f"P{i:03d}", "pond", square(*rng.uniform(-400, 400, 2), 20)) for i in range(60)]
+    hh = households(*(at(*xy) for xy in rng.uniform(-300, 300, (25, 2))))
+    ws = waters(*ponds)
+    r = proximity(hh, ws, slopes())
+    got = set(zip(r.pairs["household_id"], r.pairs["water_id"], strict=True))
+    assert got == _brute_force_pairs(hh, ws, 500.0)
+    assert r.pairs.groupby("household_id").size().max() > 32  # the crowded path ran
+    keys = list(
+        zip(r.pairs["household_id"], r.pairs["distance_m"], r.pairs["water_id"], strict=True)
+    )
+    assert keys == sorted(keys)
+    counts = r.pairs.groupby("household_id").size()
+    within = r.nearest.set_index("household_id")["waters_within"]
+    assert (within.loc[counts.index] == counts).all()
