@@ -71,3 +71,35 @@ SETTINGS = sa.Table(
     sa.Column("value", sa.Text, nullable=False, comment="取值"),
     comment="部署设置（如分析坐标系）",
 )
+
+# Accounts and the audit log. The same Table objects serve the GeoPackage file (through
+# SQLAlchemy's sqlite dialect) and PostGIS (migration 0004).
+USERS = sa.Table(
+    "shouhu_users",
+    metadata,
+    sa.Column("username", sa.Text, primary_key=True, comment="登录名"),
+    sa.Column("display_name", sa.Text, comment="姓名或称呼"),
+    sa.Column("role", sa.Text, nullable=False, comment="角色"),
+    sa.Column("scope_codes", sa.Text, nullable=False, comment="管辖范围（行政区划代码，逗号分隔）"),
+    sa.Column("password_hash", sa.Text, nullable=False, comment="口令哈希（argon2id）"),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false(), comment="已停用"),
+    sa.Column(
+        "failed_logins", sa.Integer, nullable=False, server_default="0", comment="连续失败次数"
+    ),
+    sa.Column("locked_until", sa.DateTime, comment="锁定至（UTC）"),
+    sa.Column("created_at", sa.DateTime, nullable=False, comment="创建时间（UTC）"),
+    comment="账号",
+)
+AUDIT = sa.Table(
+    "shouhu_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True, comment="序号"),
+    sa.Column("at", sa.DateTime, nullable=False, index=True, comment="时间（UTC）"),
+    sa.Column("username", sa.Text, nullable=False, index=True, comment="账号"),
+    sa.Column("action", sa.Text, nullable=False, comment="操作"),
+    sa.Column("layer", sa.Text, comment="图层"),
+    sa.Column("record_id", sa.Text, comment="记录"),
+    sa.Column("rows", sa.Integer, comment="行数"),
+    sa.Column("detail", sa.Text, comment="详情（JSON，旧值与新值等）"),
+    comment="审计日志（只追加）",
+)

@@ -21,6 +21,8 @@ from geo.crs import (
 )
 from geo.proximity import SEARCH_LIMIT_M, Proximity, check_radii, default_radii
 from geo.proximity import proximity as proximity_in_process
+from layers.access import SCOPED_LAYERS, Scope
+from layers.accounts import Accounts
 from layers.catalogue import Layer, conform, get_layer
 from layers.errors import StoreError
 
@@ -67,8 +69,10 @@ class Store(ABC):
         bbox: Bbox | None,
         code_filter: tuple[str, list[str]] | None,
         columns: list[str] | None = None,
+        scope: Scope | None = None,
     ) -> pd.DataFrame:
-        """Backend read of one layer with optional filters and attribute subset."""
+        """Backend read of one layer with optional filters and attribute subset; with a scope,
+        only rows whose village code starts with one of its codes (see `scope_codes`)."""
 
     @abstractmethod
     def get_setting(self, key: str) -> str | None:
@@ -90,6 +94,10 @@ class Store(ABC):
         if not self._checked:
             self.check()
             self._checked = True
+
+    @abstractmethod
+    def accounts(self) -> Accounts:
+        """Users and the audit log kept with this store's data."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release connections; the default has none."""
@@ -128,7 +136,10 @@ class Store(ABC):
         self._set_setting(ANALYSIS_EPSG, str(crs.epsg))
 
     def proximity(
-        self, radius_by_type: dict[str, float] | None = None, village_codes: list[str] | None = None
+        self,
+        radius_by_type: dict[str, float] | None = None,
+        village_codes: list[str] | None = None,
+        scope: Scope | None = None,
     ) -> Proximity:
         """Proximity of the households in scope to every water body and slope (in-process).
 
@@ -137,7 +148,9 @@ class Store(ABC):
         """
         radius_by_type = check_radii(radius_by_type or default_radii())
         crs = self.analysis_crs()
-        hh = self.read_layer("households", village_codes=village_codes, columns=["village_code"])
+        hh = self.read_layer(
+            "households", village_codes=village_codes, columns=["village_code"], scope=scope
+        )
         if len(hh):
             bbox = _expand(tuple(hh.total_bounds), SEARCH_LIMIT_M)
         else:
@@ -159,12 +172,19 @@ class Store(ABC):
         bbox: Bbox | None = None,
         village_codes: list[str] | None = None,
         columns: list[str] | None = None,
+        scope: Scope | None = None,
     ) -> pd.DataFrame:
         """Read a layer, optionally only rows intersecting `bbox` (lon/lat) or within the given
         admin codes (village, township or county codes: a row matches if its code at that level
         is listed). `columns` limits the attributes read (the key is always included).
+        With a user's `scope`: person layers need the permission (AccessDenied otherwise) and
+        scoped layers return only rows inside the scope.
         Returns catalogue dtypes; a GeoDataFrame in EPSG:4326 for spatial layers."""
         layer = get_layer(name)
+        if scope is not None:
+            scope.check_layer(name)
+            if name not in SCOPED_LAYERS:
+                scope = None
         if bbox is not None and layer.geometry is None:
             raise ValueError(f"layer {name} has no geometry to filter by bbox")
         code_filter = _code_filter(layer, village_codes) if village_codes is not None else None
@@ -173,7 +193,7 @@ class Store(ABC):
             unknown = sorted(set(columns) - set(layer.column_names))
             if unknown:
                 raise KeyError(f"layer {name} has no columns {unknown}")
-        frame = self._read(layer, bbox, code_filter, columns)
+        frame = self._read(layer, bbox, code_filter, columns, scope)
         frame = frame.sort_values(layer.key, kind="stable").reset_index(drop=True)
         return conform(layer, frame, columns)
 

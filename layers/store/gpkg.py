@@ -18,6 +18,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from layers.access import Scope
+from layers.accounts import Accounts, sqlite_accounts
 from layers.catalogue import LAYERS, Layer, empty_frame
 from layers.errors import SchemaBehindError, StoreError
 from layers.store.base import Bbox, Store
@@ -107,14 +109,28 @@ class GeoPackageStore(Store):
         bbox: Bbox | None,
         code_filter: tuple[str, list[str]] | None,
         columns: list[str] | None = None,
+        scope: Scope | None = None,
     ) -> pd.DataFrame:
         self._ready()
-        where = None
+        conditions = []
         if code_filter is not None:
             column, codes = code_filter
             if not codes:
                 return empty_frame(layer)
-            where = f"{column} IN ({', '.join(repr(str(c)) for c in codes)})"
+            conditions.append(f"{column} IN ({', '.join(repr(str(c)) for c in codes)})")
+        if scope is not None:  # codes are digits only (checked by Scope)
+            by_length: dict[int, list[str]] = {}
+            for code in scope.codes:
+                by_length.setdefault(len(code), []).append(f"'{code}'")
+            conditions.append(
+                "("
+                + " OR ".join(
+                    f"substr(village_code, 1, {n}) IN ({', '.join(codes)})"
+                    for n, codes in sorted(by_length.items())
+                )
+                + ")"
+            )
+        where = " AND ".join(conditions) or None
         frame = pyogrio.read_dataframe(
             self.path,
             layer=layer.name,
@@ -127,6 +143,14 @@ class GeoPackageStore(Store):
         if layer.geometry is not None and not isinstance(frame, gpd.GeoDataFrame):
             frame = gpd.GeoDataFrame(frame, geometry=[], crs=4326)
         return frame
+
+    _accounts = None
+
+    def accounts(self) -> Accounts:
+        self._ready()
+        if self._accounts is None:
+            self._accounts = sqlite_accounts(self.path)
+        return self._accounts
 
     def get_setting(self, key: str) -> str | None:
         self._ready()

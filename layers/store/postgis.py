@@ -23,6 +23,8 @@ from geo.proximity import (
     finish_nearest,
 )
 from geo.vocab import WATER_TYPES
+from layers.access import Scope
+from layers.accounts import Accounts
 from layers.catalogue import LAYERS, Layer
 from layers.errors import SchemaBehindError, StoreError, mask_url, scrub
 from layers.schema import GEOMETRY_COLUMN, METRIC_COLUMN, SETTINGS, SPATIAL_TABLES, TABLES
@@ -101,9 +103,17 @@ class PostGISStore(Store):
         first = detail.splitlines()[0] if detail else ""
         return StoreError(f"{what}（{self.describe()}）：{first}", detail)
 
-    def _connect(self):
+    def _connect(self, scope: Scope | None = None):
+        """A connection; with a scope, its codes are set for row-level security in the
+        transaction that the first statement opens (set_config(..., true) ends with it)."""
         try:
-            return self.engine.connect()
+            con = self.engine.connect()
+            if scope is not None:
+                con.execute(
+                    sa.text("SELECT set_config('shouhu.scope', :codes, true)"),
+                    {"codes": scope.setting()},
+                )
+            return con
         except sa.exc.OperationalError as exc:
             raise self._fail(
                 "无法连接数据库。请检查 DATABASE_URL 中的主机、端口、用户名和密码，"
@@ -175,6 +185,7 @@ class PostGISStore(Store):
         bbox: Bbox | None,
         code_filter: tuple[str, list[str]] | None,
         columns: list[str] | None = None,
+        scope: Scope | None = None,
     ) -> pd.DataFrame:
         self._ready()
         table = TABLES[layer.name]
@@ -189,12 +200,18 @@ class PostGISStore(Store):
         if bbox is not None:
             envelope = sa.func.ST_MakeEnvelope(*map(float, bbox), 4326)
             stmt = stmt.where(sa.func.ST_Intersects(table.c[GEOMETRY_COLUMN], envelope))
+        if scope is not None:
+            stmt = stmt.where(sa.or_(*(table.c.village_code.startswith(c) for c in scope.codes)))
         stmt = stmt.order_by(table.c[layer.key])
-        with self._connect() as con:
+        with self._connect(scope) as con:
             if layer.geometry is not None:
                 frame = gpd.read_postgis(stmt, con, geom_col=GEOMETRY_COLUMN, crs=4326)
                 return frame.rename_geometry("geometry")
             return pd.read_sql(stmt, con)
+
+    def accounts(self) -> Accounts:
+        self._ready()
+        return Accounts(self.engine)
 
     def get_setting(self, key: str) -> str | None:
         self._ready()
@@ -216,17 +233,29 @@ class PostGISStore(Store):
                     )
 
     def proximity(
-        self, radius_by_type: dict[str, float] | None = None, village_codes: list[str] | None = None
+        self,
+        radius_by_type: dict[str, float] | None = None,
+        village_codes: list[str] | None = None,
+        scope: Scope | None = None,
     ) -> Proximity:
         """The same facts as the in-process engine, computed in the database on geom_m."""
         radius = check_radii(radius_by_type or default_radii())
         self._ready()
         self.analysis_crs()  # a clear message when no CRS is set yet
-        where, params = "", {}
+        conditions, params = [], {}
         if village_codes is not None:
             column, codes = _code_filter(LAYERS["households"], village_codes)
-            where, params = f"WHERE h.{column} = ANY(:codes)", {"codes": codes}
-        with self._connect() as con:
+            conditions.append(f"h.{column} = ANY(:codes)")
+            params["codes"] = codes
+        if scope is not None:
+            scope.check_layer("households")
+            conditions.append(
+                "EXISTS (SELECT 1 FROM unnest(CAST(:scope AS text[])) AS s(code) "
+                "WHERE left(h.village_code, length(s.code)) = s.code)"
+            )
+            params["scope"] = list(scope.codes)
+        where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+        with self._connect(scope) as con:
             problems = []
             for table, key, what in (
                 ("households", "household_id", "家庭户图层"),

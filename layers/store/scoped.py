@@ -1,0 +1,80 @@
+"""A store seen through one user's scope: what every page, CLI command and export uses.
+
+It exposes only reads and writes that apply the scope; anything else is not reachable through
+it, so code holding a ScopedStore cannot read outside the user's places by forgetting a filter.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geo.crs import AnalysisCRS
+from geo.proximity import Proximity
+from layers.access import PERSON_LAYERS, SCOPED_LAYERS, AccessDenied, Scope
+from layers.accounts import Accounts
+from layers.store.base import Bbox, Store
+
+
+class ScopedStore:
+    """Delegates to `store` with `scope` applied to every read and write."""
+
+    def __init__(self, store: Store, scope: Scope):
+        self._store = store
+        self.scope = scope
+        self.kind = store.kind
+
+    def describe(self) -> str:
+        return self._store.describe()
+
+    def check(self) -> None:
+        self._store.check()
+
+    def accounts(self) -> Accounts:
+        return self._store.accounts()
+
+    def analysis_crs(self) -> AnalysisCRS:
+        return self._store.analysis_crs()
+
+    def get_setting(self, key: str) -> str | None:
+        return self._store.get_setting(key)
+
+    def read_layer(
+        self,
+        name: str,
+        bbox: Bbox | None = None,
+        village_codes: list[str] | None = None,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        return self._store.read_layer(name, bbox, village_codes, columns, scope=self.scope)
+
+    def count(self, name: str) -> int:
+        if name in SCOPED_LAYERS:
+            if name in PERSON_LAYERS and not self.scope.can("children"):
+                return 0
+            return len(self.read_layer(name, columns=[]))
+        return self._store.count(name)
+
+    def proximity(
+        self, radius_by_type: dict[str, float] | None = None, village_codes: list[str] | None = None
+    ) -> Proximity:
+        return self._store.proximity(radius_by_type, village_codes, scope=self.scope)
+
+    def write_layers(self, frames: dict[str, pd.DataFrame], replace: bool = False) -> None:
+        """Write rows inside the scope only; replacing whole layers is for the owner (CLI)."""
+        if replace:
+            raise AccessDenied("按账号写入时不能整层替换数据。")
+        for name, frame in frames.items():
+            self.scope.check_layer(name)
+            if name in SCOPED_LAYERS and "village_code" in frame:
+                outside = [c for c in frame["village_code"].astype(str) if not self.scope.covers(c)]
+                if outside:
+                    raise AccessDenied(
+                        f"有 {len(outside)} 行属于管辖范围以外的村（如 {outside[0]}），"
+                        "未写入任何数据。"
+                    )
+        self._store.write_layers(frames, replace=False)
+        for name, frame in frames.items():
+            self.accounts().audit(self.scope.username, "write", layer=name, rows=len(frame))
+
+    def close(self) -> None:
+        """The underlying store may be shared; it is closed by its owner."""

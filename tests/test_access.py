@@ -1,0 +1,206 @@
+"""Accounts, place scope and masking: on both stores, and past the app on PostGIS (RLS)."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from geo.masking import mask_address, mask_frame, mask_id_number, mask_name, mask_phone
+from layers.access import AccessDenied, Scope
+from layers.accounts import MAX_FAILURES, AccountError
+from layers.store.scoped import ScopedStore
+
+PASSWORD = "correct-horse-42"
+
+
+def test_masking_formats():
+    assert (
+        mask_name("张三丰") == "张*丰"
+        and mask_name("张三") == "张*"
+        and mask_name("欧阳娜娜") == "欧**娜"
+    )
+    assert mask_id_number("500115201001011234") == "500115********1234"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_address("石溪村3组12号", "石溪村") == "石溪村（已隐藏）"
+    assert mask_name(None) is None
+
+
+def test_mask_frame_masks_every_personal_column(demo_frames):
+    from layers.catalogue import get_layer
+
+    layer = get_layer("children")
+    masked = mask_frame(demo_frames["children"].head(50), layer.personal_columns)
+    for col in ("name", "id_number", "guardian_phone"):
+        original = demo_frames["children"].head(50)[col].dropna()
+        assert not (masked.loc[original.index, col] == original).any(), col
+
+
+def _villages(demo_frames) -> list[str]:
+    return sorted(demo_frames["children"]["village_code"].unique())
+
+
+def test_scope_rejects_wrong_levels_and_roles():
+    with pytest.raises(ValueError, match="村"):
+        Scope("a", "village_director", ("999901",))
+    with pytest.raises(ValueError, match="未知角色"):
+        Scope("a", "boss", ("999901",))
+    with pytest.raises(ValueError, match="管辖范围"):
+        Scope("a", "county_admin", ())
+
+
+def test_a_village_director_sees_only_their_village(demo_store, demo_frames):
+    mine, other = _villages(demo_frames)[:2]
+    scoped = ScopedStore(demo_store, Scope("d1", "village_director", (mine,)))
+    for layer in ("children", "households"):
+        rows = scoped.read_layer(layer)
+        assert len(rows) > 0 and set(rows["village_code"]) == {mine}
+        assert scoped.read_layer(layer, village_codes=[other]).empty
+        expected = (demo_frames[layer]["village_code"] == mine).sum()
+        assert scoped.count(layer) == expected
+    prox = scoped.proximity()
+    hh_mine = set(demo_frames["households"].query("village_code == @mine")["household_id"])
+    assert set(prox.nearest["household_id"]) == hh_mine
+    # Reference hazard layers stay whole: a pond over the boundary still counts.
+    assert len(scoped.read_layer("water_bodies")) == len(demo_frames["water_bodies"])
+
+
+def test_viewer_and_patrol_member_get_no_child_records(demo_store, demo_frames):
+    county = _villages(demo_frames)[0][:6]
+    for role in ("viewer", "patrol_member"):
+        scoped = ScopedStore(demo_store, Scope("v", role, (county,)))
+        for layer in ("children", "households"):
+            with pytest.raises(AccessDenied, match="个人信息"):
+                scoped.read_layer(layer)
+            assert scoped.count(layer) == 0
+        assert len(scoped.read_layer("water_bodies")) > 0
+
+
+def test_risk_for_a_director_covers_only_their_village(demo_store, demo_frames):
+    from app.risk_service import compute_risk
+
+    mine = _villages(demo_frames)[0]
+    scoped = ScopedStore(demo_store, Scope("d1", "village_director", (mine,)))
+    result = compute_risk(scoped, dt.date(2026, 8, 1))
+    assert len(result.households) > 0
+    assert set(result.households["village_code"]) == {mine}
+    assert set(result.children["village_code"]) == {mine}
+
+
+def test_writes_outside_the_scope_are_refused_whole(store, demo_frames):
+    store.write_layers({"villages": demo_frames["villages"]}, replace=True)
+    mine, other = _villages(demo_frames)[:2]
+    scoped = ScopedStore(store, Scope("d1", "village_director", (mine,)))
+    rows = demo_frames["households"]
+    mixed = pd.concat(
+        [rows[rows.village_code == mine].head(2), rows[rows.village_code == other].head(1)]
+    )
+    with pytest.raises(AccessDenied, match="管辖范围以外"):
+        scoped.write_layers({"households": mixed})
+    assert store.count("households") == 0
+    scoped.write_layers({"households": rows[rows.village_code == mine].head(2)})
+    assert store.count("households") == 2
+    audit = store.accounts().audit_rows(action="write")
+    assert list(audit["username"]) == ["d1"] and list(audit["rows"]) == [2]
+
+
+def test_accounts_hash_lock_out_and_audit(store):
+    accounts = store.accounts()
+    assert accounts.count_users() == 0  # no default account, no default password
+    with pytest.raises(AccountError, match="至少"):
+        accounts.add_user("admin", "county_admin", ["999901"], "short")
+    accounts.add_user("admin", "county_admin", ["999901"], PASSWORD)
+    stored = accounts.engine.connect().execute(sa.text("SELECT password_hash FROM shouhu_users"))
+    assert stored.scalar_one().startswith("$argon2id$")
+    scope = accounts.authenticate("admin", PASSWORD)
+    assert scope.role == "county_admin" and scope.codes == ("999901",)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(AccountError, match="用户名或口令错误"):
+            accounts.authenticate("admin", "wrong-password-1")
+    with pytest.raises(AccountError, match="锁定"):
+        accounts.authenticate("admin", PASSWORD)  # even the right password, while locked
+    later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=1)
+    assert accounts.authenticate("admin", PASSWORD, now=later).username == "admin"
+    accounts.set_disabled("admin")
+    with pytest.raises(AccountError, match="停用"):
+        accounts.authenticate("admin", PASSWORD, now=later)
+    actions = list(accounts.audit_rows(username="admin")["action"])
+    assert actions.count("login_failed") == MAX_FAILURES + 2 and actions.count("login") == 2
+    assert "user_add" in list(accounts.audit_rows()["action"])
+
+
+def test_audit_log_is_append_only_on_geopackage(tmp_path, gpkg_template):
+    import shutil
+
+    from layers.store.gpkg import GeoPackageStore
+
+    path = tmp_path / "a.gpkg"
+    shutil.copyfile(gpkg_template, path)
+    accounts = GeoPackageStore(path).accounts()
+    accounts.audit("u", "export", layer="children", rows=3)
+    for statement in ("UPDATE shouhu_audit SET rows = 0", "DELETE FROM shouhu_audit"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with accounts.engine.begin() as con:
+                con.execute(sa.text(statement))
+    assert len(accounts.audit_rows()) == 1
+
+
+# -- past the app: raw SQL as the app's database role on PostGIS --------------------------------
+
+
+@pytest.fixture
+def app_role_url(pg_server, pg_template, demo_frames):
+    """A database with the demo data and a login role that is a member of shouhu_app."""
+    from layers.store.postgis import PostGISStore
+
+    url = pg_server.create_database(f"rls_{id(demo_frames) % 100000}", template=pg_template)
+    owner = PostGISStore(url)
+    owner.write_layers(demo_frames, replace=True)
+    with owner.engine.begin() as con:
+        con.execute(
+            sa.text(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='shouhu_web') "
+                "THEN CREATE ROLE shouhu_web LOGIN PASSWORD 'web-pass-123' IN ROLE shouhu_app; "
+                "END IF; END $$"
+            )
+        )
+    owner.close()
+    return sa.engine.make_url(url).set(username="shouhu_web", password="web-pass-123")
+
+
+@pytest.mark.postgis
+def test_raw_sql_as_the_app_role_sees_only_the_scope(app_role_url, demo_frames):
+    mine, other = _villages(demo_frames)[:2]
+    engine = sa.create_engine(app_role_url)
+    with engine.connect() as con:
+        role = con.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+        assert role.scalar_one() is False
+        # No scope set: nothing is visible.
+        assert con.execute(sa.text("SELECT count(*) FROM children")).scalar_one() == 0
+        assert con.execute(sa.text("SELECT count(*) FROM households")).scalar_one() == 0
+    with engine.begin() as con:
+        con.execute(sa.text("SELECT set_config('shouhu.scope', :c, true)"), {"c": mine})
+        codes = con.execute(sa.text("SELECT DISTINCT village_code FROM children")).scalars().all()
+        assert codes == [mine]
+        hidden = con.execute(
+            sa.text("SELECT count(*) FROM children WHERE village_code = :o"), {"o": other}
+        )
+        assert hidden.scalar_one() == 0
+        changed = con.execute(
+            sa.text("UPDATE children SET name = 'x' WHERE village_code = :o"), {"o": other}
+        )
+        assert changed.rowcount == 0
+    with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+        with engine.begin() as con:
+            con.execute(sa.text("SELECT set_config('shouhu.scope', :c, true)"), {"c": mine})
+            con.execute(
+                sa.text("UPDATE children SET village_code = :o WHERE village_code = :m"),
+                {"o": other, "m": mine},
+            )
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+        with engine.begin() as con:
+            con.execute(sa.text("DELETE FROM shouhu_audit"))
+    with pytest.raises(sa.exc.ProgrammingError, match="must be owner"):
+        with engine.begin() as con:
+            con.execute(sa.text("ALTER TABLE children DISABLE ROW LEVEL SECURITY"))
+    engine.dispose()
