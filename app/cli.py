@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,6 +15,8 @@ import geopandas as gpd
 from geo.crs import CRSError, analysis_crs
 from geo.proximity import ProximityError
 from geo.risk import RulesError
+from layers.access import ROLES, AccessDenied
+from layers.accounts import AccountError
 from layers.errors import StoreError
 from layers.store import open_store, resolve_store_spec
 
@@ -55,6 +59,28 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument("--village", nargs="*", default=None, help="只算这些村（社区）或乡镇代码")
     risk.add_argument("--rules", default=None, help="风险规则 TOML 文件（默认内置规则）")
 
+    risk.add_argument(
+        "--user",
+        default=None,
+        help="以该账号的角色和管辖范围计算（口令取 SHOUHU_PASSWORD 或提示输入）",
+    )
+
+    user = sub.add_parser("user", help="账号管理：add 新建、passwd 改口令、disable 停用、list 列出")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="新建账号（口令取 SHOUHU_NEW_PASSWORD 或提示输入）")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=list(ROLES), help="角色")
+    add.add_argument("--scope", required=True, nargs="+", help="管辖范围：县、乡镇或村的区划代码")
+    add.add_argument("--display-name", default=None)
+    passwd = user_sub.add_parser("passwd", help="重设口令（同时解除锁定）")
+    passwd.add_argument("username")
+    disable = user_sub.add_parser("disable", help="停用账号（--enable 恢复）")
+    disable.add_argument("username")
+    disable.add_argument("--enable", action="store_true")
+    listing = user_sub.add_parser("list", help="列出账号")
+    for p in (add, passwd, disable, listing):
+        _store_arg(p)
+
     db_crs = db_sub.add_parser("crs", help="查看或设置分析坐标系（米制投影）")
     _store_arg(db_crs)
     db_crs.add_argument("--set", type=int, default=None, metavar="EPSG")
@@ -77,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:
         print(f"错误：{exc.user_msg}", file=sys.stderr)
         return 2
-    except (ProximityError, RulesError, CRSError) as exc:
+    except (ProximityError, RulesError, CRSError, AccountError, AccessDenied) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 
@@ -87,6 +113,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _demo(args)
     if args.command == "risk":
         return _risk(args)
+    if args.command == "user":
+        return _user(args)
     if args.command == "db":
         with open_store(args.store) as store:
             if args.db_command == "crs":
@@ -134,7 +162,8 @@ def _risk(args: argparse.Namespace) -> int:
     as_of = args.as_of or dt.date.today()
     started = time.perf_counter()
     with open_checked_store(args.store) as store:
-        result = compute_risk(store, as_of, rules, village_codes=args.village)
+        scoped = _as_user(store, args.user)
+        result = compute_risk(scoped, as_of, rules, village_codes=args.village)
     for warning in result.warnings:
         print(f"提示：{warning}", file=sys.stderr)
     frame = result.households if args.level == "household" else result.children
@@ -144,7 +173,14 @@ def _risk(args: argparse.Namespace) -> int:
         frame = gpd.GeoDataFrame(
             frame, geometry=frame["household_id"].map(points).to_numpy(), crs=points.crs
         )
+    if args.user and not scoped.scope.can("locations"):
+        frame = frame.drop(columns=[c for c in ("lon", "lat") if c in frame])
     write_table(frame, target, sheet="风险清单")
+    with open_checked_store(args.store) as store:
+        store.accounts().audit(
+            args.user or "cli", "export", layer=f"risk_{args.level}", rows=len(frame),
+            detail={"file": target.name, "as_of": str(as_of), "villages": args.village},
+        )  # fmt: skip
     elapsed = time.perf_counter() - started
     counts = tier_counts(result.households).sum()
     print(
@@ -155,6 +191,56 @@ def _risk(args: argparse.Namespace) -> int:
         "家庭户风险分级："
         + "，".join(f"{tier} {int(counts[tier])}" for tier in ("一级", "二级", "三级", "无"))
     )
+    return 0
+
+
+def _password(env: str, prompt: str, confirm: bool = False) -> str:
+    """A password from the environment (for scripts) or typed at a prompt, never an argument."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass("再输入一次：") != value:
+        raise AccountError("两次输入的口令不一致")
+    return value
+
+
+def _as_user(store, username: str | None):
+    """The store as seen by a logged-in user, or the store itself for the operator."""
+    if not username:
+        return store
+    from layers.store.scoped import ScopedStore
+
+    scope = store.accounts().authenticate(username, _password("SHOUHU_PASSWORD", "口令："))
+    return ScopedStore(store, scope)
+
+
+def _user(args: argparse.Namespace) -> int:
+    from app.services import open_checked_store
+
+    with open_checked_store(args.store) as store:
+        accounts = store.accounts()
+        name = getattr(args, "username", None)
+        if args.user_command == "add":
+            password = _password("SHOUHU_NEW_PASSWORD", f"为 {name} 设置口令：", confirm=True)
+            accounts.add_user(name, args.role, args.scope, password, args.display_name)
+            print(f"已新建账号 {name}（{ROLES[args.role]}，管辖范围 {'、'.join(args.scope)}）")
+        elif args.user_command == "passwd":
+            accounts.set_password(name, _password("SHOUHU_NEW_PASSWORD", "新口令：", True))
+            print(f"已重设 {name} 的口令")
+        elif args.user_command == "disable":
+            accounts.set_disabled(name, disabled=not args.enable)
+            print(f"已{'恢复' if args.enable else '停用'}账号 {name}")
+        else:
+            users = accounts.users()
+            if users.empty:
+                print(
+                    "还没有账号。请用 “shouhu user add 登录名 --role county_admin "
+                    "--scope 县代码” 新建。"
+                )
+            else:
+                cols = ["username", "role_label", "scope_codes", "disabled", "locked_until"]
+                print(users[cols].to_string(index=False))
     return 0
 
 

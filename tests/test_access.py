@@ -204,3 +204,33 @@ def test_raw_sql_as_the_app_role_sees_only_the_scope(app_role_url, demo_frames):
         with engine.begin() as con:
             con.execute(sa.text("ALTER TABLE children DISABLE ROW LEVEL SECURITY"))
     engine.dispose()
+
+
+def test_cli_user_commands_and_scoped_risk_export(
+    tmp_path, gpkg_template, demo_frames, monkeypatch
+):
+    """`shouhu user add|list|disable` and `shouhu risk --user`: only the village, and logged."""
+    import shutil
+
+    from app.cli import main
+    from layers.store.gpkg import GeoPackageStore
+
+    path = tmp_path / "cli.gpkg"
+    shutil.copyfile(gpkg_template, path)
+    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    mine = _villages(demo_frames)[0]
+    monkeypatch.setenv("SHOUHU_NEW_PASSWORD", PASSWORD)
+    args = ["--store", str(path)]
+    assert main(["user", "add", "d1", "--role", "village_director", "--scope", mine, *args]) == 0
+    assert main(["user", "add", "d1", "--role", "village_director", "--scope", mine, *args]) == 2
+    assert main(["user", "add", "x", "--role", "village_director", "--scope", "99", *args]) == 2
+    monkeypatch.setenv("SHOUHU_PASSWORD", PASSWORD)
+    out = tmp_path / "risk.csv"
+    assert main(["risk", "--user", "d1", "--out", str(out), "--as-of", "2026-08-01", *args]) == 0
+    rows = pd.read_csv(out, dtype=str)
+    assert len(rows) > 0 and set(rows["village_code"]) == {mine}
+
+    audit = GeoPackageStore(path).accounts().audit_rows(action="export")
+    assert audit.iloc[0]["username"] == "d1" and audit.iloc[0]["rows"] == len(rows)
+    assert main(["user", "disable", "d1", *args]) == 0
+    assert main(["risk", "--user", "d1", "--out", str(out), *args]) == 2
