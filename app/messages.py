@@ -34,3 +34,19 @@ LEGEND_HOUSEHOLD = "儿童家庭（数字为户数）"
 LEGEND_VILLAGE = "村（社区）边界"
 
 POPUP_CHILDREN = "儿童 {n} 名"
+
+PAGE_LOGIN = "登录"
+PAGE_AUDIT = "审计日志"
+LOGIN_TITLE = "守护 · 登录"
+LOGIN_USER = "登录名"
+LOGIN_PASSWORD = "口令"
+LOGIN_BUTTON = "登录"
+LOGIN_REQUIRED = "请先登录。"
+LOGIN_IDLE = "超过 {minutes} 分钟未操作，已自动退出，请重新登录。"
+LOGIN_NO_ACCOUNTS = (
+    "还没有任何账号。请县级管理员在服务器上运行：\n\n"
+    "`shouhu user add 登录名 --role county_admin --scope 县级区划代码`\n\n"
+    "（口令在命令行提示时输入，系统不设默认口令。）"
+)
+LOGOUT_BUTTON = "退出登录"
+INTERNAL = "内部资料 · 注意保密"

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.equipment import completeness_series
-from layers.catalogue import LAYERS
+from layers.catalogue import LAYERS, empty_frame, get_layer
 from layers.store import Store, open_store
 
 
@@ -54,8 +54,13 @@ def map_data(store: Store, village_codes: list[str] | None = None) -> MapData:
     """Read the layers for the map, limited to the given villages (all when None)."""
     water = store.read_layer("water_bodies", village_codes=village_codes)
     water["completeness"] = completeness_series(water)
-    households = store.read_layer("households", village_codes=village_codes)
-    children = store.read_layer("children", village_codes=village_codes)
+    scope = getattr(store, "scope", None)
+    if scope is None or scope.can("children"):
+        households = store.read_layer("households", village_codes=village_codes)
+        children = store.read_layer("children", village_codes=village_codes)
+    else:  # roles without child records see no homes on the map
+        households = empty_frame(get_layer("households"))
+        children = empty_frame(get_layer("children"))
     per_household = children.groupby("household_id").size()
     points = pd.DataFrame(
         {

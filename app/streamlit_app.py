@@ -3,14 +3,29 @@
 import streamlit as st
 
 from app import messages as M
+from app.views.common import current_scope, log_out
+from layers.access import ROLES
 
 st.set_page_config(
     page_title="守护", layout="wide"
 )  # no page_icon: a Material favicon is fetched from Google
-pages = [
-    st.Page("views/home.py", title=M.PAGE_HOME, default=True, url_path="home"),
-    st.Page("views/map_page.py", title=M.PAGE_MAP, url_path="map"),
-    st.Page("views/risk_page.py", title=M.PAGE_RISK, url_path="risk"),
-    st.Page("views/layers_page.py", title=M.PAGE_LAYERS, url_path="layers"),
-]
+scope = current_scope()
+if scope is None:
+    pages = [st.Page("views/login.py", title=M.PAGE_LOGIN, default=True, url_path="login")]
+else:
+    pages = [
+        st.Page("views/home.py", title=M.PAGE_HOME, default=True, url_path="home"),
+        st.Page("views/map_page.py", title=M.PAGE_MAP, url_path="map"),
+        st.Page("views/risk_page.py", title=M.PAGE_RISK, url_path="risk"),
+        st.Page("views/layers_page.py", title=M.PAGE_LAYERS, url_path="layers"),
+    ]
+    if scope.can("audit"):
+        pages.append(st.Page("views/audit_page.py", title=M.PAGE_AUDIT, url_path="audit"))
+    with st.sidebar:
+        st.caption(f"{scope.username}（{ROLES[scope.role]}）")
+        st.caption(f"管辖范围：{'、'.join(scope.codes)}")
+        if st.button(M.LOGOUT_BUTTON, key="logout"):
+            log_out()
+            st.rerun()
+        st.caption(M.INTERNAL)
 st.navigation(pages).run()

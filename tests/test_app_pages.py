@@ -1,5 +1,6 @@
 """Every page runs on the demo store (AppTest), and the map HTML is offline and free of PII."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.mapping import build_map, external_urls, map_html
 from app.services import map_data
+from layers.access import Scope
 from layers.store.gpkg import GeoPackageStore
 
 APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
@@ -21,14 +23,82 @@ def demo_gpkg(tmp_path_factory, demo_frames):
     return path
 
 
-@pytest.fixture
-def app(monkeypatch, demo_gpkg):
+def _logged_in(monkeypatch, demo_gpkg, scope: Scope) -> AppTest:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("SHOUHU_STORE", str(demo_gpkg))
     at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["scope"] = scope
+    at.session_state["last_active"] = time.monotonic()
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def app(monkeypatch, demo_gpkg, demo_frames):
+    """The app as a county administrator of the demo county."""
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    return _logged_in(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
+
+
+def test_nothing_but_the_login_page_without_logging_in(monkeypatch, demo_gpkg, demo_frames):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SHOUHU_STORE", str(demo_gpkg))
+    accounts = GeoPackageStore(demo_gpkg).accounts()
+    if "t_director" not in set(accounts.users()["username"]):
+        village = sorted(demo_frames["villages"]["village_code"])[0]
+        accounts.add_user("t_director", "village_director", [village], "director-pass-9")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception and not at.metric  # no data before login
+    assert at.title[0].value == "守护 · 登录"
+    at.text_input(key="login_user").set_value("t_director")
+    at.text_input(key="login_password").set_value("not-the-password-1")
+    at.button[0].click().run()
+    assert "用户名或口令错误" in at.error[0].value and not at.metric
+    at.text_input(key="login_password").set_value("director-pass-9")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["scope"].username == "t_director"
+    metrics = {m.label: m.value for m in at.metric}
+    village = sorted(demo_frames["villages"]["village_code"])[0]
+    children = demo_frames["children"]
+    assert metrics["儿童"] == str((children["village_code"] == village).sum())
+
+
+def test_idle_sessions_are_logged_out(monkeypatch, demo_gpkg, demo_frames):
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    at = _logged_in(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
+    at.session_state["last_active"] = time.monotonic() - 31 * 60
+    at.run()
+    assert at.title[0].value == "守护 · 登录" and "自动退出" in at.info[0].value
+
+
+def test_a_director_sees_only_their_village_on_every_page(monkeypatch, demo_gpkg, demo_frames):
+    village = sorted(demo_frames["villages"]["village_code"])[1]
+    at = _logged_in(monkeypatch, demo_gpkg, Scope("d", "village_director", (village,)))
+    in_village = demo_frames["households"]["village_code"] == village
+    at.switch_page("views/map_page.py").run()
+    assert not at.exception, at.exception
+    assert {m.label: m.value for m in at.metric}["儿童家庭"] == str(in_village.sum())
+    assert list(at.selectbox(key="map_village").options)[1:] == [
+        demo_frames["villages"].set_index("village_code").loc[village, "name"]
+    ]
+    at.switch_page("views/risk_page.py").run()
+    assert not at.exception, at.exception
+    total = sum(int(m.value) for m in at.metric if m.label.endswith("（户）"))
+    assert total == in_village.sum()
+
+
+def test_a_viewer_gets_no_child_records(monkeypatch, demo_gpkg, demo_frames):
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    at = _logged_in(monkeypatch, demo_gpkg, Scope("v", "viewer", (county,)))
+    assert {m.label: m.value for m in at.metric}["儿童"] == "0"
+    at.switch_page("views/risk_page.py").run()
+    assert not at.exception and "不能查看" in at.info[0].value
+    at.switch_page("views/map_page.py").run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["儿童家庭"] == "0"
 
 
 def test_home_page_shows_counts_and_demo_notice(app, demo_frames):

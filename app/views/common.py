@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -10,8 +12,10 @@ import streamlit as st
 
 from app import messages as M
 from app.services import open_checked_store
+from layers.access import Scope
 from layers.errors import StoreError
 from layers.store import Store, resolve_store_spec
+from layers.store.scoped import ScopedStore
 
 log = logging.getLogger("shouhu.app")
 
@@ -22,8 +26,8 @@ def _store(spec: str) -> Store:
     return open_checked_store(spec)
 
 
-def store_or_stop() -> Store:
-    """The app's store; on any problem show one Chinese message and stop the page."""
+def base_store_or_stop() -> Store:
+    """The app's shared store handle (no user scope: only the login page uses it directly)."""
     spec = resolve_store_spec()
     try:
         store = _store(spec)
@@ -35,6 +39,38 @@ def store_or_stop() -> Store:
         st.error(f"**{M.STORE_PROBLEM}**\n\n{exc.user_msg}\n\n{M.STORE_HOWTO}")
         st.stop()
         raise  # unreachable: st.stop() ends the run
+
+
+IDLE_MINUTES = float(os.environ.get("SHOUHU_IDLE_MINUTES", "30"))
+
+
+def current_scope() -> Scope | None:
+    """The logged-in user's scope, or None (never logged in, logged out, or idle too long)."""
+    scope = st.session_state.get("scope")
+    if scope is None:
+        return None
+    now = time.monotonic()
+    if now - st.session_state.get("last_active", now) > IDLE_MINUTES * 60:
+        log_out(M.LOGIN_IDLE.format(minutes=int(IDLE_MINUTES)))
+        return None
+    st.session_state["last_active"] = now
+    return scope
+
+
+def log_out(message: str | None = None) -> None:
+    for key in list(st.session_state):
+        del st.session_state[key]  # nothing of the last user stays in this browser session
+    if message:
+        st.session_state["login_notice"] = message
+
+
+def store_or_stop() -> ScopedStore:
+    """The store as the logged-in user may see it; stops the page when nobody is logged in."""
+    scope = current_scope()
+    if scope is None:
+        st.warning(M.LOGIN_REQUIRED)
+        st.stop()
+    return ScopedStore(base_store_or_stop(), scope)
 
 
 def is_demo(store: Store) -> bool:
@@ -61,8 +97,12 @@ class Place:
 def pick_place(store: Store, left, right, key: str) -> Place:
     """Township and village pickers in two given columns; widget keys are `{key}_township`
     and `{key}_village`."""
-    townships = store.read_layer("townships")
     villages = store.read_layer("villages")
+    scope = getattr(store, "scope", None)
+    if scope is not None:  # only the places the user may see
+        villages = villages[[scope.covers(c) for c in villages["village_code"]]]
+    townships = store.read_layer("townships")
+    townships = townships[townships["township_code"].isin(set(villages["township_code"]))]
     names = dict(zip(townships["township_code"], townships["name"], strict=True))
     township = left.selectbox(
         "乡镇（街道）", list(names), format_func=names.get, key=f"{key}_township"

@@ -34,6 +34,9 @@ TIER_ORDER = ["一级", "二级", "三级", "无"]
 
 st.title(M.PAGE_RISK)
 store = store_or_stop()
+if not store.scope.can("children"):
+    st.info("当前账号不能查看儿童和家庭的风险清单；请联系乡镇或县级工作人员。")
+    st.stop()
 c1, c2, c3 = st.columns(3)
 place = pick_place(store, c1, c2, "risk")
 as_of = c3.date_input("计算日期", value=dt.date.today(), key="risk_as_of")

@@ -1,0 +1,33 @@
+"""Audit log for county administrators: who viewed, exported or changed what, and when."""
+
+import streamlit as st
+
+from app import messages as M
+from app.views.common import store_or_stop
+from layers.accounts import ACTIONS
+
+st.title(M.PAGE_AUDIT)
+store = store_or_stop()
+store.scope.require("audit", "查看审计日志")
+c1, c2 = st.columns(2)
+username = c1.text_input("账号", key="audit_user").strip() or None
+labels = {"": "全部", **ACTIONS}
+action = c2.selectbox("操作", list(labels), format_func=labels.get, key="audit_action") or None
+rows = store.accounts().audit_rows(username=username, action=action, limit=2000)
+rows["action"] = rows["action"].map(ACTIONS).fillna(rows["action"])
+st.caption(f"最近 {len(rows)} 条（时间为 UTC）。审计日志只能追加，不能修改或删除。")
+st.dataframe(
+    rows.rename(
+        columns={
+            "at": "时间",
+            "username": "账号",
+            "action": "操作",
+            "layer": "图层",
+            "record_id": "记录",
+            "rows": "行数",
+            "detail": "详情",
+        }
+    ).drop(columns=["id"]),
+    hide_index=True,
+    use_container_width=True,
+)
