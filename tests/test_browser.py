@@ -42,6 +42,10 @@ def app_url(tmp_path_factory, demo_frames):
     store = GeoPackageStore(path)
     store.upgrade()
     store.write_layers(demo_frames, replace=True)
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    store.accounts().add_user("admin", "county_admin", [county], ADMIN_PASSWORD)
+    village = sorted(demo_frames["villages"]["village_code"])[0]
+    store.accounts().add_user("director", "village_director", [village], DIRECTOR_PASSWORD)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     log = open(path.with_suffix(".log"), "w")
@@ -118,6 +122,23 @@ def page():
         browser.close()
 
 
+ADMIN_PASSWORD = "admin-browser-1"
+DIRECTOR_PASSWORD = "director-browser-1"
+
+
+def _login(page, app_url: str, username: str, password: str) -> None:
+    """Log in through the form; later pages are reached by the sidebar (a reload logs out)."""
+    page.goto(app_url)
+    page.get_by_label("登录名").fill(username)
+    page.get_by_label("口令").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("各图层记录数").wait_for(timeout=30_000)
+
+
+def _open(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+
+
 def _map_frame(page, timeout_s: float = 60):
     deadline = time.time() + timeout_s
     while time.time() < deadline:
@@ -142,7 +163,8 @@ def _stable_cluster_total(frame, timeout_s: float = 30) -> int:
 
 
 def test_map_page_offline_with_legend_and_clusters(app_url, page, demo_frames):
-    page.goto(f"{app_url}/map")
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
+    _open(page, "风险地图")
     frame = _map_frame(page)
     frame.locator(".marker-cluster").first.wait_for(timeout=30_000)
     total = _stable_cluster_total(frame)
@@ -161,7 +183,8 @@ def test_map_page_offline_with_legend_and_clusters(app_url, page, demo_frames):
 
 
 def test_risk_page_shows_tiers_on_the_map(app_url, page):
-    page.goto(f"{app_url}/risk")
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
+    _open(page, "风险分级")
     frame = _map_frame(page)
     total = _stable_cluster_total(frame)
     assert total > 0
@@ -175,9 +198,33 @@ def test_risk_page_shows_tiers_on_the_map(app_url, page):
     assert page.external_requests == []
 
 
-def test_home_page_renders_in_chinese(app_url, page):
+def test_a_village_director_sees_only_that_village(app_url, page, demo_frames):
+    _login(page, app_url, "director", DIRECTOR_PASSWORD)
+    village = sorted(demo_frames["villages"]["village_code"])[0]
+    households = demo_frames["households"]
+    in_village = int((households["village_code"] == village).sum())
+    _open(page, "风险地图")
+    frame = _map_frame(page)
+    frame.locator(".marker-cluster").first.wait_for(timeout=30_000)
+    total = _stable_cluster_total(frame)
+    assert 0.8 * in_village <= total <= in_village < len(households)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "director_map.png"), full_page=True)
+    assert "审计日志" not in page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert page.external_requests == []
+
+
+def test_wrong_password_shows_a_chinese_error_and_no_data(app_url, page):
     page.goto(app_url)
-    page.get_by_text("各图层记录数").wait_for(timeout=30_000)
+    page.get_by_label("登录名").fill("director")
+    page.get_by_label("口令").fill("wrong-password-1")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("用户名或口令错误").wait_for(timeout=30_000)
+    assert "各图层记录数" not in page.content()
+
+
+def test_home_page_renders_in_chinese(app_url, page):
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
     assert "守护" in page.title() or "守护" in page.content()
     assert page.external_requests == []
 
