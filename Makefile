@@ -8,6 +8,7 @@ DEMO   := data/demo.gpkg
 .PHONY: run test bench setup provision vendor demo lint clean
 
 run: setup $(DEMO)
+	$(BIN)/shouhu user first-admin --store $(DEMO)
 	$(BIN)/shouhu serve --store $(DEMO)
 
 test: setup provision

@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     disable.add_argument("username")
     disable.add_argument("--enable", action="store_true")
     listing = user_sub.add_parser("list", help="列出账号")
-    for p in (add, passwd, disable, listing):
+    first = user_sub.add_parser(
+        "first-admin", help="还没有任何账号时，为数据所在的县新建第一个管理员 admin（提示输入口令）"
+    )
+    for p in (add, passwd, disable, listing, first):
         _store_arg(p)
 
     db_crs = db_sub.add_parser("crs", help="查看或设置分析坐标系（米制投影）")
@@ -228,6 +231,16 @@ def _user(args: argparse.Namespace) -> int:
         elif args.user_command == "passwd":
             accounts.set_password(name, _password("SHOUHU_NEW_PASSWORD", "新口令：", True))
             print(f"已重设 {name} 的口令")
+        elif args.user_command == "first-admin":
+            if accounts.count_users():
+                return 0
+            counties = sorted(set(store.read_layer("townships")["county_code"]))
+            if not counties:
+                raise AccountError("数据中还没有县和乡镇，无法确定管理员的管辖范围")
+            print(f"还没有任何账号：现在为县 {'、'.join(counties)} 新建第一个县级管理员 admin。")
+            password = _password("SHOUHU_NEW_PASSWORD", "为 admin 设置口令（至少10位）：", True)
+            accounts.add_user("admin", "county_admin", counties, password, "县级管理员")
+            print("已新建账号 admin。用它登录后即可使用；其他账号用 “shouhu user add” 新建。")
         elif args.user_command == "disable":
             accounts.set_disabled(name, disabled=not args.enable)
             print(f"已{'恢复' if args.enable else '停用'}账号 {name}")
