@@ -99,7 +99,18 @@ def _date(text: str) -> dt.date:
         ) from None
 
 
+def load_env_file(path: Path = Path(".env")) -> None:
+    """KEY=VALUE lines of an untracked secrets file into the environment (set values win)."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            os.environ.setdefault(key.strip(), value.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
+    load_env_file()
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
