@@ -45,7 +45,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, sheet: str = "清�
         if suffix == ".csv":
             _plain(frame).to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens it
         elif suffix == ".xlsx":
-            _plain(frame).to_excel(tmp, index=False, sheet_name=sheet)
+            _excel(_plain(frame), tmp, sheet)
         else:
             tmp.unlink()
             driver = "GeoJSON" if suffix == ".geojson" else "GPKG"
@@ -67,8 +67,20 @@ def table_bytes(frame: pd.DataFrame, fmt: str, sheet: str = "清单") -> bytes:
     if fmt == "csv":
         return plain.to_csv(index=False).encode("utf-8-sig")
     buffer = io.BytesIO()
-    plain.to_excel(buffer, index=False, sheet_name=sheet)
+    _excel(plain, buffer, sheet)
     return buffer.getvalue()
+
+
+INTERNAL_HEADER = "内部资料 · 注意保密"
+
+
+def _excel(frame: pd.DataFrame, target, sheet: str) -> None:
+    """An .xlsx whose printed pages carry the "内部资料" header (the table itself unchanged)."""
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=sheet)
+        page = writer.sheets[sheet]
+        page.oddHeader.center.text = INTERNAL_HEADER
+        page.evenHeader.center.text = INTERNAL_HEADER
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

@@ -46,6 +46,7 @@ def app_url(tmp_path_factory, demo_frames):
     store.accounts().add_user("admin", "county_admin", [county], ADMIN_PASSWORD)
     village = sorted(demo_frames["villages"]["village_code"])[0]
     store.accounts().add_user("director", "village_director", [village], DIRECTOR_PASSWORD)
+    STORE_PATH.append(path)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     log = open(path.with_suffix(".log"), "w")
@@ -122,6 +123,7 @@ def page():
         browser.close()
 
 
+STORE_PATH: list = []  # the app's GeoPackage, to read its audit log
 ADMIN_PASSWORD = "admin-browser-1"
 DIRECTOR_PASSWORD = "director-browser-1"
 
@@ -195,6 +197,18 @@ def test_risk_page_shows_tiers_on_the_map(app_url, page):
     page.get_by_text("风险清单").first.wait_for(timeout=30_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "risk.png"), full_page=True)
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="下载清单（CSV）").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    from layers.store.gpkg import GeoPackageStore
+
+    deadline = time.time() + 20
+    while time.time() < deadline:  # the click's callback runs in the app's next script run
+        exports = GeoPackageStore(STORE_PATH[0]).accounts().audit_rows(action="export")
+        if len(exports):
+            break
+        page.wait_for_timeout(500)
+    assert exports.iloc[0]["username"] == "admin" and exports.iloc[0]["rows"] > 0
     assert page.external_requests == []
 
 

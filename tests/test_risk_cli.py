@@ -189,3 +189,17 @@ def test_empty_hazard_layers_give_warnings_not_errors(store, demo_frames):
     assert len(result.households) == len(demo_frames["households"])
     assert result.households["nearest_water_id"].isna().all()
     assert any("水域图层为空" in w for w in result.warnings)
+
+
+def test_excel_downloads_carry_the_internal_header():
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from layers.export import INTERNAL_HEADER, table_bytes
+
+    book = openpyxl.load_workbook(io.BytesIO(table_bytes(pd.DataFrame({"a": [1]}), "xlsx", "表")))
+    sheet = book["表"]
+    assert sheet.oddHeader.center.text == INTERNAL_HEADER
+    assert sheet["A1"].value == "a" and sheet["A2"].value == 1  # the table itself is unchanged

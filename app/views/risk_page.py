@@ -73,18 +73,31 @@ table = pd.DataFrame(shown[list(COLUMNS_ZH)]).sort_values(
 )
 st.dataframe(table.rename(columns=COLUMNS_ZH), hide_index=True, use_container_width=True)
 d1, d2 = st.columns(2)
+
+
+def _log_download(fmt: str) -> None:
+    store.accounts().audit(
+        store.scope.username, "export", layer="risk_household", rows=len(table),
+        detail={"format": fmt, "place": place.scope, "as_of": str(as_of)},
+    )  # fmt: skip
+
+
 stem = f"风险清单_{place.scope[0]}_{as_of:%Y%m%d}"
 d1.download_button(
     "下载清单（Excel）",
     table_bytes(table.rename(columns=COLUMNS_ZH), "xlsx", "风险清单"),
     f"{stem}.xlsx",
     key="dl_xlsx",
+    on_click=_log_download,
+    args=("xlsx",),
 )
 d2.download_button(
     "下载清单（CSV）",
     table_bytes(table.rename(columns=COLUMNS_ZH), "csv"),
     f"{stem}.csv",
     key="dl_csv",
+    on_click=_log_download,
+    args=("csv",),
 )
 
 st.subheader("各村风险户数")
