@@ -1,0 +1,341 @@
+"""Compiled loops (numba) behind geo/segment_grid.py: bucketing, exact point-to-segment
+distance, polygon containment, the radius search and the ring-growing nearest search.
+
+Every kernel after `pts` and its own parameters takes a grid's `SegmentGrid.kernel_args`, in
+that order. Scratch memory is per thread, not per task: on this kind of machine touching fresh
+pages costs more than the arithmetic.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True)
+def _cell_range(lo, hi, origin, cell, count):
+    a = int(math.floor((lo - origin) / cell))
+    b = int(math.floor((hi - origin) / cell))
+    return max(a, 0), min(b, count - 1)
+
+
+@nb.njit(cache=True)
+def bucket(boxes, x0, y0, cell, nx, ny):
+    """CSR (start per cell, item ids) of boxes (x0, y0, x1, y1 in any corner order) by cell."""
+    counts = np.zeros(nx * ny + 1, np.int64)
+    for i in range(boxes.shape[0]):
+        ax, bx = _cell_range(
+            min(boxes[i, 0], boxes[i, 2]), max(boxes[i, 0], boxes[i, 2]), x0, cell, nx
+        )
+        ay, by = _cell_range(
+            min(boxes[i, 1], boxes[i, 3]), max(boxes[i, 1], boxes[i, 3]), y0, cell, ny
+        )
+        for cy in range(ay, by + 1):
+            for cx in range(ax, bx + 1):
+                counts[cy * nx + cx + 1] += 1
+    start = np.cumsum(counts)
+    fill = start[:-1].copy()
+    items = np.empty(start[-1], np.int64)
+    for i in range(boxes.shape[0]):
+        ax, bx = _cell_range(
+            min(boxes[i, 0], boxes[i, 2]), max(boxes[i, 0], boxes[i, 2]), x0, cell, nx
+        )
+        ay, by = _cell_range(
+            min(boxes[i, 1], boxes[i, 3]), max(boxes[i, 1], boxes[i, 3]), y0, cell, ny
+        )
+        for cy in range(ay, by + 1):
+            for cx in range(ax, bx + 1):
+                c = cy * nx + cx
+                items[fill[c]] = i
+                fill[c] += 1
+    return start, items
+
+
+@nb.njit(cache=True, inline="always")
+def _seg_dist(px, py, ax, ay, bx, by):
+    """GEOS Distance::pointToSegment, term for term."""
+    if ax == bx and ay == by:
+        return math.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+    dx = bx - ax
+    dy = by - ay
+    len2 = dx * dx + dy * dy
+    r = ((px - ax) * dx + (py - ay) * dy) / len2
+    if r <= 0.0:
+        return math.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+    if r >= 1.0:
+        return math.sqrt((px - bx) * (px - bx) + (py - by) * (py - by))
+    s = ((ay - py) * dx - (ax - px) * dy) / len2
+    return abs(s) * math.sqrt(len2)
+
+
+@nb.njit(cache=True, inline="always")
+def _seg_dist2(px, py, ax, ay, bx, by):
+    """Squared point-segment distance with one division: a cheap filter before the exact one."""
+    dx = bx - ax
+    dy = by - ay
+    wx = px - ax
+    wy = py - ay
+    dot = wx * dx + wy * dy
+    if dot <= 0.0:
+        return wx * wx + wy * wy
+    len2 = dx * dx + dy * dy
+    if dot >= len2:
+        return (px - bx) * (px - bx) + (py - by) * (py - by)
+    cross = wx * dy - wy * dx
+    return cross * cross / len2
+
+
+SLACK = 1.0 + 1e-9  # the filter lets through anything the exact formula could put in reach
+
+
+@nb.njit(cache=True)
+def _inside(px, py, o, seg, owner_start):
+    """Even-odd ray crossing over every ring segment of polygon o (boundary handled by d=0)."""
+    inside = False
+    for s in range(owner_start[o], owner_start[o + 1]):
+        ax, ay, bx, by = seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3]
+        if (ay > py) != (by > py):
+            xc = ax + (py - ay) * (bx - ax) / (by - ay)
+            if px < xc:
+                inside = not inside
+    return inside
+
+
+@nb.njit(cache=True)
+def _containing(
+    px,
+    py,
+    g_x0,
+    g_y0,
+    cell,
+    nx,
+    ny,
+    poly_start,
+    poly_ids,
+    bbox,
+    seg,
+    owner_start,
+    best,
+    touched,
+    ntouched,
+):
+    """Mark polygons containing the point with -1 in `best`; returns the touched count."""
+    cx = int(math.floor((px - g_x0) / cell))
+    cy = int(math.floor((py - g_y0) / cell))
+    if cx < 0 or cy < 0 or cx >= nx or cy >= ny:
+        return ntouched
+    c = cy * nx + cx
+    for k in range(poly_start[c], poly_start[c + 1]):
+        o = poly_ids[k]
+        if best[o] < 0.0:
+            continue
+        if px < bbox[o, 0] or px > bbox[o, 2] or py < bbox[o, 1] or py > bbox[o, 3]:
+            continue
+        if _inside(px, py, o, seg, owner_start):
+            if best[o] == np.inf:
+                touched[ntouched] = o
+                ntouched += 1
+            best[o] = -1.0
+    return ntouched
+
+
+@nb.njit(cache=True, parallel=True)
+def within_kernel(
+    pts,
+    threads,
+    reach,
+    radius_of,
+    kind,
+    rank,
+    count,
+    out_o,
+    out_d,
+    near_o,
+    near_d,
+    g_x0,
+    g_y0,
+    cell,
+    nx,
+    ny,
+    seg,
+    cell_owner,
+    owner_start,
+    cell_start,
+    cell_xy,
+    poly_start,
+    poly_ids,
+    bbox,
+    n_owners,
+):
+    """Per point (into the given arrays): its targets within their kind's radius, sorted by
+    distance and rank, up to out_o.shape[1] of them; their count; and the nearest target of each
+    kind within `reach` (-1 when none). Scratch memory is per thread: fresh pages are dear."""
+    n = pts.shape[0]
+    cap = out_o.shape[1]
+    nthreads = max(1, min(threads, n // 256))
+    reach2 = reach * reach * SLACK
+    for worker in nb.prange(nthreads):
+        best = np.full(n_owners, np.inf)  # squared filter distance; -1: inside the polygon
+        best_k = np.empty(n_owners, np.int64)  # the segment that gave it
+        touched = np.empty(n_owners, np.int64)
+        for i in range(worker * n // nthreads, (worker + 1) * n // nthreads):
+            px, py = pts[i, 0], pts[i, 1]
+            near_o[i, :] = -1
+            near_d[i, :] = np.nan
+            nt = 0
+            cx0, cx1 = _cell_range(px - reach, px + reach, g_x0, cell, nx)
+            cy0, cy1 = _cell_range(py - reach, py + reach, g_y0, cell, ny)
+            for cy in range(cy0, cy1 + 1):
+                for cx in range(cx0, cx1 + 1):
+                    c = cy * nx + cx
+                    for k in range(cell_start[c], cell_start[c + 1]):
+                        ax, ay = cell_xy[k, 0], cell_xy[k, 1]
+                        bx, by = cell_xy[k, 2], cell_xy[k, 3]
+                        q = _seg_dist2(px, py, ax, ay, bx, by)
+                        if q > reach2:
+                            continue
+                        o = cell_owner[k]
+                        if best[o] == np.inf:
+                            touched[nt] = o
+                            nt += 1
+                        if q < best[o]:
+                            best[o] = q
+                            best_k[o] = k
+            nt = _containing(
+                px,
+                py,
+                g_x0,
+                g_y0,
+                cell,
+                nx,
+                ny,
+                poly_start,
+                poly_ids,
+                bbox,
+                seg,
+                owner_start,
+                best,
+                touched,
+                nt,
+            )
+            m = 0
+            for j in range(nt):
+                o = touched[j]
+                d = 0.0
+                if best[o] >= 0.0:  # exact GEOS distance to the closest segment
+                    k = best_k[o]
+                    d = _seg_dist(
+                        px, py, cell_xy[k, 0], cell_xy[k, 1], cell_xy[k, 2], cell_xy[k, 3]
+                    )
+                best[o] = np.inf
+                if d > reach:
+                    continue
+                t = kind[o]
+                q = near_o[i, t]
+                if q < 0 or d < near_d[i, t] or (d == near_d[i, t] and rank[o] < rank[q]):
+                    near_o[i, t] = o
+                    near_d[i, t] = d
+                if d <= radius_of[t]:
+                    if m < cap:  # insertion by (distance, rank)
+                        p = m
+                        while p > 0 and (
+                            out_d[i, p - 1] > d
+                            or (out_d[i, p - 1] == d and rank[out_o[i, p - 1]] > rank[o])
+                        ):
+                            out_o[i, p] = out_o[i, p - 1]
+                            out_d[i, p] = out_d[i, p - 1]
+                            p -= 1
+                        out_o[i, p] = o
+                        out_d[i, p] = d
+                    m += 1
+            count[i] = m
+
+
+@nb.njit(cache=True, parallel=True)
+def nearest_kernel(
+    pts,
+    threads,
+    limit,
+    rank,
+    g_x0,
+    g_y0,
+    cell,
+    nx,
+    ny,
+    seg,
+    cell_owner,
+    owner_start,
+    cell_start,
+    cell_xy,
+    poly_start,
+    poly_ids,
+    bbox,
+    n_owners,
+):
+    """Per point: the nearest target within `limit` (ties: smaller rank), by growing rings of
+    cells; -1 and NaN when none."""
+    n = pts.shape[0]
+    out_o = np.full(n, -1, np.int64)
+    out_d = np.full(n, np.nan)
+    max_ring = int(limit // cell) + 2
+    nthreads = max(1, min(threads, n // 256))
+    for worker in nb.prange(nthreads):
+        best = np.full(n_owners, np.inf)
+        touched = np.empty(n_owners, np.int64)
+        for i in range(worker * n // nthreads, (worker + 1) * n // nthreads):
+            px, py = pts[i, 0], pts[i, 1]
+            bo = -1
+            bd = np.inf
+            nt = _containing(
+                px,
+                py,
+                g_x0,
+                g_y0,
+                cell,
+                nx,
+                ny,
+                poly_start,
+                poly_ids,
+                bbox,
+                seg,
+                owner_start,
+                best,
+                touched,
+                0,
+            )
+            for j in range(nt):
+                o = touched[j]
+                best[o] = np.inf
+                if bo < 0 or rank[o] < rank[bo]:
+                    bo = o
+                    bd = 0.0
+            pcx = int(math.floor((px - g_x0) / cell))
+            pcy = int(math.floor((py - g_y0) / cell))
+            for ring in range(max_ring + 1):
+                floor_m = (ring - 1) * cell  # every cell of this ring is farther than this
+                if ring > 0 and (bd <= floor_m or floor_m > limit):
+                    break
+                for cy in range(max(pcy - ring, 0), min(pcy + ring, ny - 1) + 1):
+                    edge = cy == pcy - ring or cy == pcy + ring
+                    step = 1 if edge else 2 * ring
+                    cx = pcx - ring
+                    while cx <= pcx + ring:
+                        if 0 <= cx < nx:
+                            c = cy * nx + cx
+                            for k in range(cell_start[c], cell_start[c + 1]):
+                                ax, ay = cell_xy[k, 0], cell_xy[k, 1]
+                                bx, by = cell_xy[k, 2], cell_xy[k, 3]
+                                if _seg_dist2(px, py, ax, ay, bx, by) > bd * bd * SLACK:
+                                    continue
+                                d = _seg_dist(px, py, ax, ay, bx, by)
+                                o = cell_owner[k]
+                                if d < bd or (d == bd and rank[o] < rank[bo]):
+                                    bd = d
+                                    bo = o
+                        if step == 0:
+                            break
+                        cx += step
+            if bo >= 0 and bd <= limit:
+                out_o[i] = bo
+                out_d[i] = bd
+    return out_o, out_d
