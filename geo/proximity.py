@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from geo import arrowtext, segment_grid
+from geo.columns import take
 from geo.crs import CRSError, require_metric
 from geo.vocab import WATER_TYPES
 
@@ -124,14 +125,6 @@ def _water_kinds(waters) -> np.ndarray:
     return codes
 
 
-def _ids_at(ids: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """ids[index] where index >= 0, None elsewhere."""
-    out = np.full(len(index), None, dtype=object)
-    ok = index >= 0
-    out[ok] = ids[index[ok]]
-    return out
-
-
 def _points(households) -> np.ndarray:
     geoms = households.geometry.values
     if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
@@ -196,52 +189,50 @@ def proximity(
             o, dist = segment_grid.nearest(sub, points[rest], rank[mask], SEARCH_LIMIT_M)
             near_o[rest, t] = np.where(o >= 0, mask[np.maximum(o, 0)], -1)
             near_d[rest, t] = dist
-        columns[f"nearest_{water_type}_id"] = _ids_at(water_ids, near_o[:, t])
+        columns[f"nearest_{water_type}_id"] = take(water_ids, near_o[:, t])
         columns[f"nearest_{water_type}_m"] = near_d[:, t]
     slope_grid = segment_grid.build(slopes.geometry.values)
     slope_ids = slopes["slope_id"].to_numpy(dtype=object)
     so, sd = segment_grid.nearest(slope_grid, points, id_rank(slope_ids), SEARCH_LIMIT_M)
-    columns["nearest_slope_id"] = _ids_at(slope_ids, so)
+    columns["nearest_slope_id"] = take(slope_ids, so)
     columns["slope_m"] = sd
-    # Overall nearest: smallest distance, then smallest id (rank) across the types.
-    key = np.where(near_o >= 0, near_d, np.inf)
-    tie = np.where(near_o >= 0, rank[np.maximum(near_o, 0)] if len(rank) else 0, 0)
-    best_t = np.zeros(n, dtype=np.int64)
-    for t in range(1, len(WATER_TYPES)):
-        b_key, b_tie = key[np.arange(n), best_t], tie[np.arange(n), best_t]
-        better = (key[:, t] < b_key) | ((key[:, t] == b_key) & (tie[:, t] < b_tie))
-        best_t[better] = t
-    best_o = near_o[np.arange(n), best_t]
-    some = best_o >= 0
-    columns["nearest_water_id"] = _ids_at(water_ids, best_o)
-    columns["nearest_water_type"] = np.where(some, types[best_t], None)
-    columns["nearest_water_m"] = np.where(some, near_d[np.arange(n), best_t], np.nan)
-    columns["waters_within"] = np.bincount(pi, minlength=n).astype(np.int64)
-    return Proximity(pairs=pairs, nearest=arrowtext.frame(columns), warnings=warnings)
+    nearest = finish_nearest(
+        arrowtext.frame(columns),
+        waters_within=np.bincount(pi, minlength=n),
+        tie=np.where(near_o >= 0, rank[np.maximum(near_o, 0)] if len(rank) else 0, 0),
+    )
+    return Proximity(pairs=pairs, nearest=nearest, warnings=warnings)
 
 
-def finish_nearest(nearest: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """Add the overall nearest water body (ties: smaller id) and the count within reach.
+def finish_nearest(
+    nearest: pd.DataFrame, waters_within: np.ndarray, tie: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Add the overall nearest water body and the count within reach; both engines finish here.
 
-    `nearest` holds nearest_<type>_id/_m per household; both engines finish with this.
+    `nearest` holds nearest_<type>_id/_m per household. The overall nearest is the smallest
+    distance, ties to the smaller id; `tie` (n, types) may give the ids' text order already
+    (the in-process engine has it), else it is computed from the ids.
     """
     n = len(nearest)
-    best_id = np.full(n, None, dtype=object)
-    best_type = np.full(n, None, dtype=object)
-    best_m = np.full(n, np.nan)
-    for water_type in WATER_TYPES:
-        ids = nearest[f"nearest_{water_type}_id"].to_numpy(dtype=object)
-        dist = nearest[f"nearest_{water_type}_m"].to_numpy(dtype=float)
-        better = ~np.isnan(dist) & (
-            np.isnan(best_m)
-            | (dist < best_m)
-            | ((dist == best_m) & (ids.astype(str) < best_id.astype(str)))
-        )
-        best_id[better], best_type[better], best_m[better] = ids[better], water_type, dist[better]
+    ids = np.stack(
+        [nearest[f"nearest_{t}_id"].to_numpy(dtype=object) for t in WATER_TYPES], axis=1
+    ).reshape(n, len(WATER_TYPES))
+    dist = np.stack(
+        [nearest[f"nearest_{t}_m"].to_numpy(dtype=float) for t in WATER_TYPES], axis=1
+    ).reshape(n, len(WATER_TYPES))
+    if tie is None:
+        tie = id_rank(ids.ravel()).reshape(ids.shape)
+    key = np.where(np.isnan(dist), np.inf, dist)
+    rows = np.arange(n)
+    best = np.zeros(n, dtype=np.int64)
+    for t in range(1, len(WATER_TYPES)):
+        b_key, b_tie = key[rows, best], tie[rows, best]
+        best[(key[:, t] < b_key) | ((key[:, t] == b_key) & (tie[:, t] < b_tie))] = t
+    some = ~np.isnan(dist[rows, best])
+    types = np.array(list(WATER_TYPES), dtype=object)
     out = nearest.copy()
-    out["nearest_water_id"] = best_id
-    out["nearest_water_type"] = best_type
-    out["nearest_water_m"] = best_m
-    counts = pairs.groupby("household_id").size()
-    out["waters_within"] = out["household_id"].map(counts).fillna(0).astype(int)
+    out["nearest_water_id"] = pd.Series(np.where(some, ids[rows, best], None), out.index, object)
+    out["nearest_water_type"] = pd.Series(np.where(some, types[best], None), out.index, object)
+    out["nearest_water_m"] = np.where(some, dist[rows, best], np.nan)
+    out["waters_within"] = np.asarray(waters_within, dtype=np.int64)
     return out

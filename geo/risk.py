@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo import arrowtext as at
+from geo.columns import take
 from geo.equipment import completeness_series
 from geo.proximity import Proximity, check_radii
 from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES
@@ -149,20 +150,7 @@ def _take_series(values: pd.Series, index: np.ndarray):
     """values[index] as an array; missing (NaN, NA, None, 0 for integers) where index < 0."""
     if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
         return values.array.take(index, allow_fill=True)
-    return _take(values.to_numpy(), index)
-
-
-def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """values[index] with the missing value of the dtype (None, NaN, 0) where index < 0."""
-    if len(values) == 0:
-        values = np.array([None if values.dtype == object else 0], dtype=values.dtype)
-        index = np.full(len(index), -1)
-    out = values[np.maximum(index, 0)]
-    missing = index < 0
-    if missing.any():
-        out = out.astype(object) if out.dtype == object else out.copy()
-        out[missing] = None if out.dtype == object else (np.nan if out.dtype.kind == "f" else 0)
-    return out
+    return take(values.to_numpy(), index)
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -187,13 +175,13 @@ def household_exposure(
     at_near = _positions(_column(prox.nearest, "household_id"), hh_ids)
     near = {"household_id": hh_ids, "village_code": _column(households, "village_code")}
     for name in prox.nearest.columns.drop("household_id"):
-        near[name] = _take(_column(prox.nearest, name), at_near)
+        near[name] = take(_column(prox.nearest, name), at_near)
 
     # Facts of each water body, then taken for each household's nearest one.
     w = _positions(_column(waters, "water_id"), near["nearest_water_id"])
     complete = completeness_series(waters).to_numpy(dtype=object)
-    known = _take(np.isin(complete, ["complete", "incomplete"]), w).astype(bool)
-    is_complete = _take(complete == "complete", w).astype(bool)
+    known = take(np.isin(complete, ["complete", "incomplete"]), w)
+    is_complete = take(complete == "complete", w)
     near["nearest_water_name"] = at.take(at.text(waters["name"]), w)
     near["nearest_water_equipment_complete"] = pd.arrays.BooleanArray(is_complete, ~known)
     bad = {
@@ -227,8 +215,8 @@ def household_exposure(
         ),
     )  # fmt: skip
     w_reach = np.where(reach, w, -1)
-    lacks = _take(lacks_any, w_reach).astype(bool) & reach
-    fence_bad = _take(bad["fence"], w_reach).astype(bool) & reach
+    lacks = take(lacks_any, w_reach) & reach
+    fence_bad = take(bad["fence"], w_reach) & reach
     equip = r["equipment"]
     equip_pts = np.where(lacks, equip["missing_four_items_points"], 0) + np.where(
         fence_bad, equip["missing_fence_points"], 0

@@ -306,7 +306,8 @@ class PostGISStore(Store):
             warnings.append("水域图层为空：所有家庭都没有最近水域。")
         if empty["slopes"]:
             warnings.append("易滑坡体图层为空：所有家庭都没有坡体距离。")
-        return Proximity(pairs=pairs, nearest=finish_nearest(nearest, pairs), warnings=warnings)
+        within = nearest["household_id"].map(pairs.groupby("household_id").size()).fillna(0)
+        return Proximity(pairs, finish_nearest(nearest, within.to_numpy()), warnings)
 
     def count(self, name: str) -> int:
         self._ready()
