@@ -176,21 +176,17 @@ def _risk(args: argparse.Namespace) -> int:
     as_of = args.as_of or dt.date.today()
     started = time.perf_counter()
     with open_checked_store(args.store) as store:
-        scoped = _as_user(store, args.user)
-        result = compute_risk(scoped, as_of, rules, village_codes=args.village)
-    for warning in result.warnings:
-        print(f"提示：{warning}", file=sys.stderr)
-    frame = result.households if args.level == "household" else result.children
-    if args.level == "child" and target.suffix.lower() in (".geojson", ".gpkg"):
-        # Children carry their home's point, never a name or identity number.
-        points = result.households.set_index("household_id").geometry
-        frame = gpd.GeoDataFrame(
-            frame, geometry=frame["household_id"].map(points).to_numpy(), crs=points.crs
-        )
-    if args.user and not scoped.scope.can("locations"):
-        frame = frame.drop(columns=[c for c in ("lon", "lat") if c in frame])
-    write_table(frame, target, sheet="风险清单")
-    with open_checked_store(args.store) as store:
+        result = compute_risk(_as_user(store, args.user), as_of, rules, village_codes=args.village)
+        for warning in result.warnings:
+            print(f"提示：{warning}", file=sys.stderr)
+        frame = result.households if args.level == "household" else result.children
+        if args.level == "child" and target.suffix.lower() in (".geojson", ".gpkg"):
+            # Children carry their home's point, never a name or identity number.
+            points = result.households.set_index("household_id").geometry
+            frame = gpd.GeoDataFrame(
+                frame, geometry=frame["household_id"].map(points).to_numpy(), crs=points.crs
+            )
+        write_table(frame, target, sheet="风险清单")
         store.accounts().audit(
             args.user or "cli", "export", layer=f"risk_{args.level}", rows=len(frame),
             detail={"file": target.name, "as_of": str(as_of), "villages": args.village},

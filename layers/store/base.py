@@ -83,8 +83,8 @@ class Store(ABC):
         """Store a setting; the PostGIS store also re-projects its metric geometry."""
 
     @abstractmethod
-    def count(self, name: str) -> int:
-        """Number of rows in a layer."""
+    def count(self, name: str, scope: Scope | None = None) -> int:
+        """Number of rows in a layer (inside `scope` when given: callers check permissions)."""
 
     _checked = False
 

@@ -118,18 +118,8 @@ class GeoPackageStore(Store):
             if not codes:
                 return empty_frame(layer)
             conditions.append(f"{column} IN ({', '.join(repr(str(c)) for c in codes)})")
-        if scope is not None:  # codes are digits only (checked by Scope)
-            by_length: dict[int, list[str]] = {}
-            for code in scope.codes:
-                by_length.setdefault(len(code), []).append(f"'{code}'")
-            conditions.append(
-                "("
-                + " OR ".join(
-                    f"substr(village_code, 1, {n}) IN ({', '.join(codes)})"
-                    for n, codes in sorted(by_length.items())
-                )
-                + ")"
-            )
+        if scope is not None:
+            conditions.append(_in_scope(scope))
         where = " AND ".join(conditions) or None
         frame = pyogrio.read_dataframe(
             self.path,
@@ -164,13 +154,31 @@ class GeoPackageStore(Store):
             con.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (key,))
             con.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)", (key, value))
 
-    def count(self, name: str) -> int:
+    def count(self, name: str, scope: Scope | None = None) -> int:
         self._ready()
+        where = f" WHERE {_in_scope(scope)}" if scope is not None else ""
         with _connect(self.path) as con:
-            return int(con.execute(f'SELECT count(*) FROM "{LAYERS[name].name}"').fetchone()[0])
+            sql = f'SELECT count(*) FROM "{LAYERS[name].name}"{where}'
+            return int(con.execute(sql).fetchone()[0])
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _in_scope(scope: Scope) -> str:
+    """SQL condition: the row's village code starts with one of the scope's codes (digits only,
+    checked by Scope, so they are safe to inline)."""
+    by_length: dict[int, list[str]] = {}
+    for code in scope.codes:
+        by_length.setdefault(len(code), []).append(f"'{code}'")
+    return (
+        "("
+        + " OR ".join(
+            f"substr(village_code, 1, {n}) IN ({', '.join(codes)})"
+            for n, codes in sorted(by_length.items())
+        )
+        + ")"
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:

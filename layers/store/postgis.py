@@ -201,7 +201,7 @@ class PostGISStore(Store):
             envelope = sa.func.ST_MakeEnvelope(*map(float, bbox), 4326)
             stmt = stmt.where(sa.func.ST_Intersects(table.c[GEOMETRY_COLUMN], envelope))
         if scope is not None:
-            stmt = stmt.where(sa.or_(*(table.c.village_code.startswith(c) for c in scope.codes)))
+            stmt = stmt.where(_in_scope(table, scope))
         stmt = stmt.order_by(table.c[layer.key])
         with self._connect(scope) as con:
             if layer.geometry is not None:
@@ -309,10 +309,19 @@ class PostGISStore(Store):
         within = nearest["household_id"].map(pairs.groupby("household_id").size()).fillna(0)
         return Proximity(pairs, finish_nearest(nearest, within.to_numpy()), warnings)
 
-    def count(self, name: str) -> int:
+    def count(self, name: str, scope: Scope | None = None) -> int:
         self._ready()
-        with self._connect() as con:
-            return int(con.execute(sa.select(sa.func.count()).select_from(TABLES[name])).scalar())
+        stmt = sa.select(sa.func.count()).select_from(TABLES[name])
+        if scope is not None:
+            stmt = stmt.where(_in_scope(TABLES[name], scope))
+        with self._connect(scope) as con:
+            return int(con.execute(stmt).scalar())
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _in_scope(table: sa.Table, scope: Scope):
+    """The row's village code starts with one of the scope's codes (row-level security holds
+    the same rule for the app role; this keeps the owner's connections to it too)."""
+    return sa.or_(*(table.c.village_code.startswith(code) for code in scope.codes))

@@ -48,11 +48,9 @@ class ScopedStore:
         return self._store.read_layer(name, bbox, village_codes, columns, scope=self.scope)
 
     def count(self, name: str) -> int:
-        if name in SCOPED_LAYERS:
-            if name in PERSON_LAYERS and not self.scope.can("children"):
-                return 0
-            return len(self.read_layer(name, columns=[]))
-        return self._store.count(name)
+        if name in PERSON_LAYERS and not self.scope.can("children"):
+            return 0
+        return self._store.count(name, self.scope if name in SCOPED_LAYERS else None)
 
     def proximity(
         self, radius_by_type: dict[str, float] | None = None, village_codes: list[str] | None = None
