@@ -248,12 +248,34 @@ def build_map(data: MapData, tianditu_key: str | None = None) -> folium.Map:
         ),
     )
 
-    households = folium.FeatureGroup(name=M.MAP_LAYER_HOUSEHOLDS)
-    rows = data.households[["lat", "lon", "children"]].round(6).values.tolist()
-    FastMarkerCluster(rows, callback=_HOUSEHOLD_CALLBACK).add_to(households)
-    households.add_to(fmap)
+    if len(data.households):
+        households = folium.FeatureGroup(name=M.MAP_LAYER_HOUSEHOLDS)
+        rows = data.households[["lat", "lon", "children"]].round(6).values.tolist()
+        FastMarkerCluster(rows, callback=_HOUSEHOLD_CALLBACK).add_to(households)
+        households.add_to(fmap)
+    if len(data.village_counts):
+        _village_count_layer(fmap, data.village_counts)
 
     return _finish(fmap, data.villages, legend_html())
+
+
+def _village_count_layer(fmap: folium.Map, counts) -> None:
+    """One labelled circle per village with its household and child counts (no home points)."""
+    group = folium.FeatureGroup(name=M.MAP_LAYER_VILLAGE_COUNTS)
+    for row in counts.itertuples(index=False):
+        text = M.MAP_VILLAGE_COUNT.format(
+            name=html.escape(str(row.name)), households=row.households, children=row.children
+        )
+        folium.CircleMarker(
+            (row.lat, row.lon),
+            radius=8 + min(int(row.children), 400) ** 0.5,
+            color="#1f5fa8",
+            weight=2,
+            fill=True,
+            fill_opacity=0.55,
+            tooltip=text,
+        ).add_to(group)
+    group.add_to(fmap)
 
 
 TIER_COLORS = {"high": "#c62828", "medium": "#ef6c00", "low": "#f9a825", "none": "#9e9e9e"}

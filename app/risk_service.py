@@ -94,3 +94,12 @@ def tier_counts(households: pd.DataFrame) -> pd.DataFrame:
     table = table[["一级", "二级", "三级", "无"]]
     table["合计"] = table.sum(axis=1)
     return table
+
+
+def village_tier_summary(
+    store, as_of: dt.date, rules: RiskRules | None = None, village_codes: list[str] | None = None
+) -> pd.DataFrame:
+    """`tier_counts` for roles that may see aggregates only (viewer, patrol member): the
+    households are graded through `ScopedStore.counting` and only the counts are returned."""
+    result = compute_risk(store.counting(), as_of, rules, village_codes)
+    return tier_counts(result.households)

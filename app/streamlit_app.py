@@ -17,6 +17,11 @@ else:
         st.Page("views/home.py", title=M.PAGE_HOME, default=True, url_path="home"),
         st.Page("views/map_page.py", title=M.PAGE_MAP, url_path="map"),
         st.Page("views/risk_page.py", title=M.PAGE_RISK, url_path="risk"),
+        *(
+            [st.Page("views/children_page.py", title=M.PAGE_CHILDREN, url_path="children")]
+            if scope.can("children")
+            else []
+        ),
         st.Page("views/layers_page.py", title=M.PAGE_LAYERS, url_path="layers"),
     ]
     if scope.can("audit"):
@@ -28,4 +33,6 @@ else:
             log_out()
             st.rerun()
         st.caption(M.INTERNAL)
+    # On every page, and on paper when a page is printed.
+    st.markdown(f'<p class="shouhu-internal">{M.INTERNAL}</p>', unsafe_allow_html=True)
 st.navigation(pages).run()

@@ -10,7 +10,7 @@ each transaction for row-level security, so a bypass of this module still sees n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ROLES = {
     "county_admin": "县级管理员",
@@ -60,6 +60,8 @@ class Scope:
     username: str
     role: str
     codes: tuple[str, ...]
+    # Rows of person layers may be read for counting only (see `for_counting`).
+    counting: bool = False
 
     def __post_init__(self) -> None:
         check_scope(self.role, list(self.codes))
@@ -75,8 +77,13 @@ class Scope:
         """Whether an admin code (any level) lies inside this scope."""
         return any(str(code).startswith(c) for c in self.codes)
 
+    def for_counting(self) -> Scope:
+        """The same places, with person rows readable by code that returns only aggregates
+        (village counts, tier counts): what viewers and patrol members are shown."""
+        return replace(self, counting=True)
+
     def check_layer(self, name: str) -> None:
-        if name in PERSON_LAYERS and not self.can("children"):
+        if name in PERSON_LAYERS and not (self.can("children") or self.counting):
             raise AccessDenied(
                 f"当前账号（{ROLES[self.role]}）不能查看儿童和家庭的个人信息，只能查看汇总数据。"
             )

@@ -31,6 +31,7 @@ ACTIONS = {
     "reveal": "显示完整信息",
     "export": "导出",
     "write": "写入数据",
+    "write_record": "写入记录（旧值/新值）",
     "user_add": "新建账号",
     "user_passwd": "修改口令",
     "user_disable": "停用账号",
@@ -162,6 +163,14 @@ class Accounts:
     ) -> None:
         with self.engine.begin() as con:
             _audit(con, username, action, layer, record_id, rows, detail)
+
+    def audit_records(
+        self, username: str, action: str, layer: str, records: list[tuple[str, dict]]
+    ) -> None:
+        """One audit row per record (id, detail), all in one transaction."""
+        with self.engine.begin() as con:
+            for record_id, detail in records:
+                _audit(con, username, action, layer, record_id, 1, detail)
 
     def audit_rows(
         self,

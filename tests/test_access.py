@@ -1,6 +1,7 @@
 """Accounts, place scope and masking: on both stores, and past the app on PostGIS (RLS)."""
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -66,14 +67,42 @@ def test_a_village_director_sees_only_their_village(demo_store, demo_frames):
 
 
 def test_viewer_and_patrol_member_get_no_child_records(demo_store, demo_frames):
+    from app.services import map_data
+
     county = _villages(demo_frames)[0][:6]
     for role in ("viewer", "patrol_member"):
         scoped = ScopedStore(demo_store, Scope("v", role, (county,)))
         for layer in ("children", "households"):
             with pytest.raises(AccessDenied, match="个人信息"):
                 scoped.read_layer(layer)
-            assert scoped.count(layer) == 0
+            with pytest.raises(AccessDenied, match="个人信息"):
+                scoped.proximity()
+            assert scoped.count(layer) == len(demo_frames[layer])  # counts are aggregates
         assert len(scoped.read_layer("water_bodies")) > 0
+        data = map_data(scoped)
+        assert data.households.empty
+        assert data.village_counts["children"].sum() == len(demo_frames["children"])
+
+
+def test_aggregates_for_a_viewer_match_the_records(demo_store, demo_frames):
+    from app.risk_service import compute_risk, tier_counts, village_tier_summary
+    from app.services import village_counts
+
+    mine, other = _villages(demo_frames)[:2]
+    township = mine[:9]
+    viewer = ScopedStore(demo_store, Scope("v", "viewer", (township,)))
+    counts = village_counts(viewer).set_index("village_code")
+    children = demo_frames["children"]
+    expected = children[children["village_code"].str.startswith(township)]
+    assert counts["children"].to_dict() == expected["village_code"].value_counts().to_dict()
+    assert list(counts.columns) == ["households", "children"]  # nothing personal
+    admin = ScopedStore(demo_store, Scope("a", "township_staff", (township,)))
+    as_of = dt.date(2026, 8, 1)
+    want = tier_counts(compute_risk(admin, as_of).households)
+    got = village_tier_summary(viewer, as_of)
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(AccessDenied, match="汇总"):
+        viewer.counting().write_layers({"water_bodies": demo_frames["water_bodies"].head(1)})
 
 
 def test_risk_for_a_director_covers_only_their_village(demo_store, demo_frames):
@@ -102,6 +131,31 @@ def test_writes_outside_the_scope_are_refused_whole(store, demo_frames):
     assert store.count("households") == 2
     audit = store.accounts().audit_rows(action="write")
     assert list(audit["username"]) == ["d1"] and list(audit["rows"]) == [2]
+    written = rows[rows.village_code == mine].head(2)
+    records = store.accounts().audit_rows(action="write_record").sort_values("record_id")
+    assert list(records["record_id"]) == sorted(written["household_id"])
+    for detail, address in zip(records["detail"], written.sort_values("household_id")["address"]):
+        change = json.loads(detail)
+        assert change["old"] is None and change["new"]["village_code"] == mine
+        assert change["new"]["（位置）"] == "（已记录）"  # a marker, never coordinates
+        assert address not in detail and change["new"]["address"] == mask_address(address)
+
+
+def test_record_changes_give_old_and_new_values_masked(demo_frames):
+    from layers.catalogue import get_layer
+    from layers.changes import record_changes
+
+    layer = get_layer("children")
+    old = demo_frames["children"].head(2)
+    new = old.copy()
+    new.loc[new.index[0], "name"] = "王小明"
+    new.loc[new.index[0], "school"] = "石溪小学"
+    changes = dict(record_changes(layer, old, new))
+    first, second = (changes[str(k)] for k in old["child_id"])
+    assert first["new"] == {"name": "王*明", "school": "石溪小学"}
+    assert first["old"]["name"] == mask_name(old["name"].iloc[0])
+    assert second == {"old": {}, "new": {}}  # unchanged record
+    assert "王小明" not in json.dumps(changes, ensure_ascii=False)
 
 
 def test_accounts_hash_lock_out_and_audit(store):
@@ -234,3 +288,31 @@ def test_cli_user_commands_and_scoped_risk_export(
     assert audit.iloc[0]["username"] == "d1" and audit.iloc[0]["rows"] == len(rows)
     assert main(["user", "disable", "d1", *args]) == 0
     assert main(["risk", "--user", "d1", "--out", str(out), *args]) == 2
+
+
+def test_child_register_is_scoped_masked_and_logged(demo_store, demo_frames):
+    from app.register_service import child_register, log_export
+
+    mine, other = _villages(demo_frames)[:2]
+    director = ScopedStore(demo_store, Scope("reg_d", "village_director", (mine,)))
+    assert child_register(director, [other], {}, reveal=False).empty
+    table = child_register(director, [mine], {}, reveal=False)
+    children = demo_frames["children"].query("village_code == @mine")
+    assert len(table) == len(children)
+    for column, label in (
+        ("name", "姓名"),
+        ("id_number", "身份证号"),
+        ("guardian_phone", "监护人电话"),
+    ):
+        assert not set(table[label].dropna()) & set(children[column].dropna()), column
+    full = child_register(director, [mine], {}, reveal=True)
+    assert set(full["身份证号"].dropna()) == set(children["id_number"].dropna())
+    log_export(director, table, "csv", False, [mine])
+    audit = demo_store.accounts().audit_rows(username="reg_d")
+    assert list(audit["action"]) == ["export", "reveal", "view", "view"]
+    logged = json.loads(audit["detail"].iloc[1])["child_ids"]
+    assert sorted(logged) == sorted(children["child_id"])
+    for role in ("viewer", "patrol_member"):
+        viewer = ScopedStore(demo_store, Scope("reg_v", role, (mine[:9],)))
+        with pytest.raises(AccessDenied):
+            child_register(viewer, [mine], {}, reveal=False)

@@ -90,15 +90,50 @@ def test_a_director_sees_only_their_village_on_every_page(monkeypatch, demo_gpkg
     assert total == in_village.sum()
 
 
-def test_a_viewer_gets_no_child_records(monkeypatch, demo_gpkg, demo_frames):
+def test_a_viewer_gets_aggregates_and_no_child_records(monkeypatch, demo_gpkg, demo_frames):
     county = demo_frames["villages"]["county_code"].iloc[0]
     at = _logged_in(monkeypatch, demo_gpkg, Scope("v", "viewer", (county,)))
-    assert {m.label: m.value for m in at.metric}["儿童"] == "0"
+    children, households = demo_frames["children"], demo_frames["households"]
+    assert {m.label: m.value for m in at.metric}["儿童"] == str(len(children))  # a count
     at.switch_page("views/risk_page.py").run()
-    assert not at.exception and "不能查看" in at.info[0].value
+    assert not at.exception and "汇总" in at.info[0].value
+    per_village = at.dataframe[0].value
+    assert per_village["合计"].sum() == len(households)  # tier counts, every household graded
+    assert len(at.dataframe) == 1  # no household list
     at.switch_page("views/map_page.py").run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["儿童家庭"] == "0"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["儿童家庭（汇总）"] == str(len(households))
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/children_page.py")  # the register is not offered at all
+
+
+def test_child_register_is_masked_until_revealed_and_both_are_logged(
+    monkeypatch, demo_gpkg, demo_frames
+):
+    village = sorted(demo_frames["villages"]["village_code"])[2]
+    at = _logged_in(monkeypatch, demo_gpkg, Scope("d_reg", "village_director", (village,)))
+    at.switch_page("views/children_page.py").run()
+    assert not at.exception, at.exception
+    mine = demo_frames["children"][demo_frames["children"]["village_code"] == village]
+    table = at.dataframe[0].value
+    assert len(table) == len(mine)
+    shown = set(table["身份证号"]) | set(table["姓名"]) | set(table["监护人电话"])
+    assert not shown & (set(mine["id_number"]) | set(mine["name"]) | set(mine["guardian_phone"]))
+    assert all("*" in v for v in table["身份证号"].dropna())
+    accounts = GeoPackageStore(demo_gpkg).accounts()
+    views = accounts.audit_rows(username="d_reg", action="view")
+    assert list(views["rows"]) == [len(mine)]
+    at.run()  # a rerun is not a second view
+    assert len(accounts.audit_rows(username="d_reg", action="view")) == 1
+    at.button(key="children_reveal").click().run()
+    assert not at.exception, at.exception
+    full = at.dataframe[0].value
+    assert set(full["身份证号"]) == set(mine["id_number"].dropna())
+    assert list(accounts.audit_rows(username="d_reg", action="reveal")["rows"]) == [len(mine)]
+    assert "没有导出个人信息的权限" in " ".join(c.value for c in at.caption)
+    at.button(key="children_hide").click().run()
+    assert not set(at.dataframe[0].value["身份证号"]) & set(mine["id_number"])
 
 
 def test_home_page_shows_counts_and_demo_notice(app, demo_frames):

@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 
 from app import messages as M
 from app.mapping import build_risk_map
-from app.risk_service import compute_risk, tier_counts
+from app.risk_service import compute_risk, tier_counts, village_tier_summary
 from app.views.common import pick_place, store_or_stop
 from geo.proximity import ProximityError
 from geo.risk import RulesError
@@ -34,12 +34,29 @@ TIER_ORDER = ["一级", "二级", "三级", "无"]
 
 st.title(M.PAGE_RISK)
 store = store_or_stop()
-if not store.scope.can("children"):
-    st.info("当前账号不能查看儿童和家庭的风险清单；请联系乡镇或县级工作人员。")
-    st.stop()
 c1, c2, c3 = st.columns(3)
 place = pick_place(store, c1, c2, "risk")
 as_of = c3.date_input("计算日期", value=dt.date.today(), key="risk_as_of")
+
+
+def _village_table(per_village: pd.DataFrame) -> None:
+    per_village.index = per_village.index.map(lambda c: f"{place.village_names.get(c, c)}（{c}）")
+    st.dataframe(per_village, use_container_width=True)
+
+
+if not store.scope.can("children"):  # aggregates only: tier counts per village
+    st.info(M.RISK_COUNTS_ONLY)
+    try:
+        summary = village_tier_summary(store, as_of, load_rules(), village_codes=place.scope)
+    except (ProximityError, RulesError) as exc:
+        st.error(f"**无法计算风险**\n\n{exc}")
+        st.stop()
+    for col, tier in zip(st.columns(4), TIER_ORDER, strict=True):
+        label = f"{tier}（户）" if tier != "无" else "无等级（户）"
+        col.metric(label, int(summary[tier].sum()))
+    st.subheader("各村风险户数")
+    _village_table(summary)
+    st.stop()
 tiers = st.multiselect("风险等级", TIER_ORDER, default=TIER_ORDER[:3], key="risk_tiers")
 
 try:
@@ -101,6 +118,4 @@ d2.download_button(
 )
 
 st.subheader("各村风险户数")
-per_village = tier_counts(households)
-per_village.index = per_village.index.map(lambda c: f"{place.village_names.get(c, c)}（{c}）")
-st.dataframe(per_village, use_container_width=True)
+_village_table(tier_counts(households))

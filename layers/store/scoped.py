@@ -10,8 +10,10 @@ import pandas as pd
 
 from geo.crs import AnalysisCRS
 from geo.proximity import Proximity
-from layers.access import PERSON_LAYERS, SCOPED_LAYERS, AccessDenied, Scope
+from layers.access import SCOPED_LAYERS, AccessDenied, Scope
 from layers.accounts import Accounts
+from layers.catalogue import get_layer
+from layers.changes import record_changes
 from layers.store.base import Bbox, Store
 
 
@@ -47,9 +49,13 @@ class ScopedStore:
     ) -> pd.DataFrame:
         return self._store.read_layer(name, bbox, village_codes, columns, scope=self.scope)
 
+    def counting(self) -> ScopedStore:
+        """This store for aggregate-only services (see `Scope.for_counting`): same places, and
+        person rows readable so that they can be counted. Never hand it to a page."""
+        return ScopedStore(self._store, self.scope.for_counting())
+
     def count(self, name: str) -> int:
-        if name in PERSON_LAYERS and not self.scope.can("children"):
-            return 0
+        """Rows inside the scope: an aggregate, so every role may see it."""
         return self._store.count(name, self.scope if name in SCOPED_LAYERS else None)
 
     def proximity(
@@ -61,6 +67,8 @@ class ScopedStore:
         """Write rows inside the scope only; replacing whole layers is for the owner (CLI)."""
         if replace:
             raise AccessDenied("按账号写入时不能整层替换数据。")
+        if self.scope.counting:
+            raise AccessDenied("汇总统计视图不能写入数据。")
         for name, frame in frames.items():
             self.scope.check_layer(name)
             if name in SCOPED_LAYERS and "village_code" in frame:
@@ -70,9 +78,22 @@ class ScopedStore:
                         f"有 {len(outside)} 行属于管辖范围以外的村（如 {outside[0]}），"
                         "未写入任何数据。"
                     )
+        changes = {name: self._changes(name, frame) for name, frame in frames.items()}
         self._store.write_layers(frames, replace=False)
+        accounts = self.accounts()
         for name, frame in frames.items():
-            self.accounts().audit(self.scope.username, "write", layer=name, rows=len(frame))
+            accounts.audit(self.scope.username, "write", layer=name, rows=len(frame))
+            accounts.audit_records(self.scope.username, "write_record", name, changes[name])
+
+    def _changes(self, name: str, frame: pd.DataFrame) -> list[tuple[str, dict]]:
+        """Old and new values of each record the write touches (see layers.changes)."""
+        layer = get_layer(name)
+        codes = None
+        if "village_code" in frame and "village_code" in layer.column_names:
+            codes = sorted(set(frame["village_code"].astype(str)))
+        old = self._store.read_layer(name, village_codes=codes, scope=self.scope)
+        old = old[old[layer.key].astype(str).isin(set(frame[layer.key].astype(str)))]
+        return record_changes(layer, old, frame)
 
     def close(self) -> None:
         """The underlying store may be shared; it is closed by its owner."""
