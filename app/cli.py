@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (add, passwd, disable, listing, first):
         _store_arg(p)
 
+    app_role = db_sub.add_parser(
+        "app-role",
+        help="（PostGIS）创建或重设网页应用连接用的登录角色"
+        "（口令取 SHOUHU_APP_PASSWORD 或提示输入）",
+    )
+    app_role.add_argument("name", help="角色名，如 shouhu_web")
+    _store_arg(app_role)
     db_crs = db_sub.add_parser("crs", help="查看或设置分析坐标系（米制投影）")
     _store_arg(db_crs)
     db_crs.add_argument("--set", type=int, default=None, metavar="EPSG")
@@ -137,6 +144,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                     store.set_analysis_crs(analysis_crs((0, 0, 0, 0), epsg=args.set))
                 print(f"分析坐标系：{store.analysis_crs()}")
                 return 0
+            if args.db_command == "app-role":
+                return _app_role(store, args.name)
             if args.db_command == "upgrade":
                 store.upgrade()
                 store.check()
@@ -201,6 +210,22 @@ def _risk(args: argparse.Namespace) -> int:
         "家庭户风险分级："
         + "，".join(f"{tier} {int(counts[tier])}" for tier in ("一级", "二级", "三级", "无"))
     )
+    return 0
+
+
+def _app_role(store, name: str) -> int:
+    """Create the PostGIS login role the app connects as (run with the owner's DATABASE_URL)."""
+    if store.kind != "postgis":
+        print("GeoPackage 存储不需要数据库角色：此命令只用于 PostGIS。", file=sys.stderr)
+        return 2
+    store.check()
+    store.create_app_login(name, _password("SHOUHU_APP_PASSWORD", f"{name} 的口令：", True))
+    from sqlalchemy.engine import make_url
+
+    url = make_url(store.url)
+    where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+    print(f"已创建/更新登录角色 {name}（属于 shouhu_app，受行级安全限制）。")
+    print(f"网页应用请用：DATABASE_URL=postgresql://{name}:<口令>@{where}")
     return 0
 
 

@@ -60,7 +60,8 @@ def child_register(
     )
     if not reveal:
         frame = _masked(frame)
-    table = frame[list(REGISTER_COLUMNS)].rename(columns=REGISTER_COLUMNS)
+    frame["birth_date"] = pd.to_datetime(frame["birth_date"]).dt.strftime("%Y-%m-%d")
+    table = frame[list(REGISTER_COLUMNS)].fillna("").rename(columns=REGISTER_COLUMNS)
     store.accounts().audit(
         store.scope.username,
         "reveal" if reveal else "view",

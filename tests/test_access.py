@@ -2,6 +2,10 @@
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +17,7 @@ from layers.accounts import MAX_FAILURES, AccountError
 from layers.store.scoped import ScopedStore
 
 PASSWORD = "correct-horse-42"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_masking_formats():
@@ -134,7 +139,8 @@ def test_writes_outside_the_scope_are_refused_whole(store, demo_frames):
     written = rows[rows.village_code == mine].head(2)
     records = store.accounts().audit_rows(action="write_record").sort_values("record_id")
     assert list(records["record_id"]) == sorted(written["household_id"])
-    for detail, address in zip(records["detail"], written.sort_values("household_id")["address"]):
+    addresses = written.sort_values("household_id")["address"]
+    for detail, address in zip(records["detail"], addresses, strict=True):
         change = json.loads(detail)
         assert change["old"] is None and change["new"]["village_code"] == mine
         assert change["new"]["（位置）"] == "（已记录）"  # a marker, never coordinates
@@ -210,16 +216,19 @@ def app_role_url(pg_server, pg_template, demo_frames):
     url = pg_server.create_database(f"rls_{id(demo_frames) % 100000}", template=pg_template)
     owner = PostGISStore(url)
     owner.write_layers(demo_frames, replace=True)
-    with owner.engine.begin() as con:
-        con.execute(
-            sa.text(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='shouhu_web') "
-                "THEN CREATE ROLE shouhu_web LOGIN PASSWORD 'web-pass-123' IN ROLE shouhu_app; "
-                "END IF; END $$"
-            )
-        )
     owner.close()
-    return sa.engine.make_url(url).set(username="shouhu_web", password="web-pass-123")
+    # The documented command, run twice: the second run only resets the password.
+    env = {**os.environ, "SHOUHU_APP_PASSWORD": "web-pass-first-1"}
+    for password in ("web-pass-first-1", "web-pass-final-2"):
+        env["SHOUHU_APP_PASSWORD"] = password
+        done = subprocess.run(
+            [sys.executable, "-m", "app.cli", "db", "app-role", "shouhu_web", "--store", url],
+            env=env, capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "DATABASE_URL=postgresql://shouhu_web:<口令>@" in done.stdout
+        assert password not in done.stdout + done.stderr
+    return sa.engine.make_url(url).set(username="shouhu_web", password="web-pass-final-2")
 
 
 @pytest.mark.postgis
@@ -316,3 +325,18 @@ def test_child_register_is_scoped_masked_and_logged(demo_store, demo_frames):
         viewer = ScopedStore(demo_store, Scope("reg_v", role, (mine[:9],)))
         with pytest.raises(AccessDenied):
             child_register(viewer, [mine], {}, reveal=False)
+
+
+def test_app_role_command_refuses_bad_names_and_the_geopackage(tmp_path, pg_server, pg_template):
+    env = {**os.environ, "SHOUHU_APP_PASSWORD": "web-pass-first-1"}
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", "db", "app-role", *args],
+            env=env, capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+
+    gpkg = run("shouhu_web", "--store", str(tmp_path / "x.gpkg"))
+    assert gpkg.returncode == 2 and "只用于 PostGIS" in gpkg.stderr
+    bad = run("Robert'); DROP TABLE children;--", "--store", pg_server.url(pg_template))
+    assert bad.returncode == 2 and "角色名" in bad.stderr and "Traceback" not in bad.stderr

@@ -200,15 +200,8 @@ def test_risk_page_shows_tiers_on_the_map(app_url, page):
     with page.expect_download(timeout=30_000) as download:
         page.get_by_role("button", name="下载清单（CSV）").click()
     assert download.value.suggested_filename.endswith(".csv")
-    from layers.store.gpkg import GeoPackageStore
-
-    deadline = time.time() + 20
-    while time.time() < deadline:  # the click's callback runs in the app's next script run
-        exports = GeoPackageStore(STORE_PATH[0]).accounts().audit_rows(action="export")
-        if len(exports):
-            break
-        page.wait_for_timeout(500)
-    assert exports.iloc[0]["username"] == "admin" and exports.iloc[0]["rows"] > 0
+    exports = _audit_rows("export", "admin")
+    assert exports.iloc[0]["layer"] == "risk_household" and exports.iloc[0]["rows"] > 0
     assert page.external_requests == []
 
 
@@ -225,6 +218,41 @@ def test_a_village_director_sees_only_that_village(app_url, page, demo_frames):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "director_map.png"), full_page=True)
     assert "审计日志" not in page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert page.external_requests == []
+
+
+def _audit_rows(action: str, username: str, timeout_s: float = 20):
+    """The audit rows of an action, waiting for the app's next script run to write them."""
+    deadline = time.time() + timeout_s
+    while True:
+        rows = GeoPackageStore(STORE_PATH[0]).accounts().audit_rows(
+            username=username, action=action
+        )
+        if len(rows) or time.time() > deadline:
+            return rows
+        time.sleep(0.5)
+
+
+def test_child_register_downloads_masked_and_reveal_is_logged(app_url, page, demo_frames):
+    _login(page, app_url, "director", DIRECTOR_PASSWORD)
+    village = sorted(demo_frames["villages"]["village_code"])[0]
+    mine = demo_frames["children"][demo_frames["children"]["village_code"] == village]
+    _open(page, "儿童名册")
+    page.get_by_text("已按规定隐藏").wait_for(timeout=30_000)
+    assert page.locator(".shouhu-internal").first.inner_text() == "内部资料 · 注意保密"
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="下载名册（CSV）").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.count("\n") == len(mine) + 1
+    assert not [v for v in mine["id_number"].dropna() if v in text]
+    assert not [v for v in mine["name"] if v in text]
+    assert all(f"{v[:6]}********{v[-4:]}" in text for v in mine["id_number"].dropna())
+    assert _audit_rows("export", "director").iloc[0]["rows"] == len(mine)
+    page.get_by_role("button", name="显示完整信息（将记入审计日志）").click()
+    page.get_by_text("正在显示完整个人信息").wait_for(timeout=30_000)
+    assert _audit_rows("reveal", "director").iloc[0]["rows"] == len(mine)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "children_revealed.png"), full_page=True)
     assert page.external_requests == []
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import psycopg
+import psycopg.sql
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -24,7 +26,7 @@ from geo.proximity import (
 )
 from geo.vocab import WATER_TYPES
 from layers.access import Scope
-from layers.accounts import Accounts
+from layers.accounts import Accounts, check_password
 from layers.catalogue import LAYERS, Layer
 from layers.errors import SchemaBehindError, StoreError, mask_url, scrub
 from layers.schema import GEOMETRY_COLUMN, METRIC_COLUMN, SETTINGS, SPATIAL_TABLES, TABLES
@@ -83,6 +85,9 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["url"] = url
     return cfg
+
+
+APP_LOGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 class PostGISStore(Store):
@@ -316,6 +321,30 @@ class PostGISStore(Store):
             stmt = stmt.where(_in_scope(TABLES[name], scope))
         with self._connect(scope) as con:
             return int(con.execute(stmt).scalar())
+
+    def create_app_login(self, name: str, password: str) -> None:
+        """Create (or reset the password of) the login role the web app connects as: a member
+        of shouhu_app that owns nothing and is no superuser. Run as the owner role."""
+        if not APP_LOGIN_NAME.match(name or "") or name == "shouhu_app":
+            raise StoreError(
+                f"角色名“{name}”不可用：请用小写字母、数字和下划线，以字母开头（如 shouhu_web）。"
+            )
+        check_password(password)
+        self._ready()
+        ident, secret = psycopg.sql.Identifier(name), psycopg.sql.Literal(password)
+        with self.engine.begin() as con:
+            exists = con.execute(
+                sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = :n"), {"n": name}
+            ).first()
+            if exists is not None and exists.rolsuper:
+                raise StoreError(f"“{name}”是超级用户，不能作为应用连接角色。")
+            verb = "ALTER" if exists is not None else "CREATE"
+            statement = psycopg.sql.SQL(
+                verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT PASSWORD {}"
+            ).format(ident, secret)
+            raw = con.connection.driver_connection
+            raw.execute(statement)
+            raw.execute(psycopg.sql.SQL("GRANT shouhu_app TO {}").format(ident))
 
     def close(self) -> None:
         self.engine.dispose()
