@@ -10,7 +10,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from geo.gcj import (  # noqa: F401 - the converters are part of this module's interface
+    bd09_to_gcj02,
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    in_china,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
+
 STORAGE_EPSG = 4326
+# Coordinate systems a user may state for data that does not carry its own CRS.
+SOURCE_SYSTEMS = {
+    "wgs84": "WGS84（GPS、天地图、奥维默认）",
+    "cgcs2000": "CGCS2000（国家 2000 坐标系，经纬度）",
+    "gcj02": "GCJ-02（高德、腾讯、微信定位）",
+    "bd09": "BD-09（百度地图）",
+}
 # CGCS2000 / 3-degree Gauss-Kruger CM 75E .. 135E are EPSG:4534 .. 4554 (no false easting zone
 # prefix); they cover China's longitudes.
 _GK3_FIRST_EPSG, _GK3_FIRST_CM = 4534, 75
@@ -99,3 +118,15 @@ def to_metric(frame, crs: AnalysisCRS):
     if frame.crs is None:
         raise CRSError("layer has no CRS: state it before analysis")
     return frame.to_crs(crs.epsg)
+
+
+def lonlat_to_wgs84(lon, lat, system: str):
+    """Lon/lat arrays in a stated source system converted to WGS84 (CGCS2000 is taken as equal
+    to WGS84, which it is to a few centimetres)."""
+    if system in ("wgs84", "cgcs2000"):
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if system == "gcj02":
+        return gcj02_to_wgs84(lon, lat)
+    if system == "bd09":
+        return bd09_to_wgs84(lon, lat)
+    raise CRSError(f"未知坐标系“{system}”，可选：{'、'.join(SOURCE_SYSTEMS)}")

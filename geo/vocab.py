@@ -37,6 +37,14 @@ COMPLETENESS: dict[str, str] = {
     "unknown": "未核查",
 }
 
+# Hazards found on site around child facilities (a point layer).
+POINT_HAZARD_TYPES: dict[str, str] = {
+    "dangerous_wall": "危墙",
+    "dilapidated_building": "危房",
+    "blocked_drainage": "排水不畅",
+    "other": "其他",
+}
+
 SLOPE_GRADES: dict[str, str] = {
     "high": "高",
     "medium": "中",

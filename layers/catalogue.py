@@ -74,6 +74,11 @@ def _admin(level: str) -> tuple[Column, ...]:
     return tuple(Column(n, "text", labels[n], required=True) for n in names)
 
 
+# Where an imported row's coordinates came from: wgs84, cgcs2000, gcj02, bd09 (converted to
+# WGS84 on import) or the file's own CRS as "EPSG:nnnn"; empty for rows not imported.
+SOURCE_CRS = Column("source_crs", "text", "来源坐标系")
+
+
 def _equipment_columns() -> tuple[Column, ...]:
     return tuple(
         Column(f"{item}_status", "text", f"{label}状态", choices=vocab.EQUIPMENT_STATUSES)
@@ -101,6 +106,7 @@ VILLAGES = Layer(
         Column("name", "text", "名称", required=True),
         Column("committee_lon", "float", "村委会经度"),
         Column("committee_lat", "float", "村委会纬度"),
+        SOURCE_CRS,
     ),
     style={"color": "#6b6b6b", "weight": 1.5, "fillColor": "#f4f1e8", "fillOpacity": 0.35},
 )
@@ -127,6 +133,7 @@ HOUSEHOLDS = Layer(
         Column("household_id", "text", "户编号", required=True),
         *_admin("village_code"),
         Column("address", "text", "现住址", personal=True),
+        SOURCE_CRS,
     ),
     style={"color": "#1f5fa8"},
 )
@@ -163,6 +170,7 @@ CHILDREN = Layer(
         Column("mother_months_away", "int", "母亲外出月数"),
         Column("school", "text", "就学情况"),
         Column("disability", "text", "残疾情况", personal=True),
+        SOURCE_CRS,
     ),
 )
 
@@ -180,6 +188,7 @@ WATER_BODIES = Layer(
         Column("responsible_person", "text", "责任人"),
         Column("responsible_phone", "text", "责任人电话"),
         Column("last_inspection_date", "date", "最近巡查日期"),
+        SOURCE_CRS,
     ),
     style={
         "complete": "#2e7d32",
@@ -198,6 +207,7 @@ SLOPES = Layer(
         *_admin("village_code"),
         Column("name", "text", "名称"),
         Column("hazard_grade", "text", "隐患等级", required=True, choices=vocab.SLOPE_GRADES),
+        SOURCE_CRS,
     ),
     style={"color": "#8d5a00", "fillColor": "#e69500", "fillOpacity": 0.45, "weight": 1},
 )
@@ -213,8 +223,27 @@ FACILITIES = Layer(
         Column("name", "text", "名称", required=True),
         Column("facility_type", "text", "类型", required=True, choices=vocab.FACILITY_TYPES),
         Column("children_count", "int", "儿童人数"),
+        SOURCE_CRS,
     ),
     style={"color": "#6a1b9a"},
+)
+
+POINT_HAZARDS = Layer(
+    name="point_hazards",
+    label="点状隐患",
+    key="hazard_id",
+    geometry="Point",
+    columns=(
+        Column("hazard_id", "text", "隐患编号", required=True),
+        *_admin("village_code"),
+        Column("name", "text", "名称"),
+        Column("hazard_type", "text", "类型", required=True, choices=vocab.POINT_HAZARD_TYPES),
+        Column("found_date", "date", "发现日期"),
+        Column("photo_count", "int", "照片数"),
+        Column("note", "text", "备注"),
+        SOURCE_CRS,
+    ),
+    style={"color": "#b71c1c"},
 )
 
 INSPECTIONS = Layer(
@@ -280,6 +309,7 @@ LAYERS: dict[str, Layer] = {
         WATER_BODIES,
         SLOPES,
         FACILITIES,
+        POINT_HAZARDS,
         INSPECTIONS,
         EDUCATION_SESSIONS,
         PATROLS,

@@ -25,24 +25,30 @@ def record_changes(layer: Layer, old: pd.DataFrame, new: pd.DataFrame) -> list[t
     for key, row in zip(new[layer.key], _rows(layer, new), strict=True):
         previous = before.get(str(key))
         if previous is None:
-            out.append((str(key), {"old": None, "new": _shown(row)}))
+            out.append((str(key), {"old": None, "new": _shown(layer, row)}))
             continue
         changed = [c for c in {**previous, **row} if row.get(c) != previous.get(c)]
         old_values = {c: previous.get(c) for c in changed}
         new_values = {c: row.get(c) for c in changed}
-        out.append((str(key), {"old": _shown(old_values), "new": _shown(new_values)}))
+        out.append((str(key), {"old": _shown(layer, old_values), "new": _shown(layer, new_values)}))
     return out
 
 
-def _shown(values: dict) -> dict:
-    """The location only as a marker: its hash served to compare, it is not logged."""
-    if values.get(LOCATION) is not None:
-        values = {**values, LOCATION: "（已记录）"}
-    return values
+def _shown(layer: Layer, values: dict) -> dict:
+    """Values as logged: personal ones masked (compared before masking, so a change between two
+    values with the same mask is still seen) and the location only as a marker."""
+    out = {}
+    for col, value in values.items():
+        if value is not None and col in layer.personal_columns:
+            value = mask_address(value) if col == "address" else MASKS[col](value)
+        elif value is not None and col == LOCATION:
+            value = "（已记录）"
+        out[col] = value
+    return out
 
 
 def _rows(layer: Layer, frame: pd.DataFrame) -> list[dict]:
-    """Each row as {column: value} with personal values masked and nulls left out."""
+    """Each row as {column: value} (the location as a hash of its WKB), nulls left out."""
     columns = [c for c in layer.column_names if c in frame.columns]
     has_geometry = layer.geometry is not None and "geometry" in frame.columns
     rows = []
@@ -52,8 +58,6 @@ def _rows(layer: Layer, frame: pd.DataFrame) -> list[dict]:
             value = frame[col].iloc[i]
             if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
                 continue
-            if col in layer.personal_columns:
-                value = mask_address(value) if col == "address" else MASKS[col](value)
             if hasattr(value, "item"):  # numpy scalar
                 value = value.item()
             row[col] = value if isinstance(value, (bool, int, float)) else str(value)

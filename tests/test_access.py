@@ -208,7 +208,7 @@ def test_audit_log_is_append_only_on_geopackage(tmp_path, gpkg_template):
 # -- past the app: raw SQL as the app's database role on PostGIS --------------------------------
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app_role_url(pg_server, pg_template, demo_frames):
     """A database with the demo data and a login role that is a member of shouhu_app."""
     from layers.store.postgis import PostGISStore
@@ -267,6 +267,36 @@ def test_raw_sql_as_the_app_role_sees_only_the_scope(app_role_url, demo_frames):
         with engine.begin() as con:
             con.execute(sa.text("ALTER TABLE children DISABLE ROW LEVEL SECURITY"))
     engine.dispose()
+
+
+@pytest.mark.postgis
+def test_the_app_role_writes_and_upserts_inside_its_scope_only(app_role_url, demo_frames):
+    from layers.errors import StoreError
+    from layers.store.postgis import PostGISStore
+
+    mine, other = _villages(demo_frames)[:2]
+    web = PostGISStore(app_role_url.render_as_string(hide_password=False))
+    scope = Scope("d_web", "village_director", (mine,))
+    director = ScopedStore(web, scope)
+    home = demo_frames["households"].query("village_code == @mine").head(1).copy()
+    home["household_id"] = "HWEB0001"
+    director.write_layers({"households": home})
+    home["address"] = "新地址 1 号"
+    director.write_layers({"households": home}, upsert=True)  # same key: replaced, not doubled
+    stored = director.read_layer("households", village_codes=[mine])
+    assert stored.set_index("household_id").loc["HWEB0001", "address"] == "新地址 1 号"
+    change = director.accounts().audit_rows(username="d_web", action="write_record")
+    assert json.loads(change["detail"].iloc[0])["new"] == {"address": mask_address("新地址 1 号")}
+    away = home.assign(household_id="HWEB0002", village_code=other)
+    with pytest.raises(AccessDenied):
+        director.write_layers({"households": away})
+    with pytest.raises(StoreError):  # past the app's check, row-level security refuses it
+        web.write_layers({"households": away}, scope=scope)
+    with pytest.raises(AccessDenied):  # reference layers too are written only in scope
+        director.write_layers(
+            {"water_bodies": demo_frames["water_bodies"].query("village_code == @other").head(1)}
+        )
+    web.close()
 
 
 def test_cli_user_commands_and_scoped_risk_export(

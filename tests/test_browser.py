@@ -225,8 +225,8 @@ def _audit_rows(action: str, username: str, timeout_s: float = 20):
     """The audit rows of an action, waiting for the app's next script run to write them."""
     deadline = time.time() + timeout_s
     while True:
-        rows = GeoPackageStore(STORE_PATH[0]).accounts().audit_rows(
-            username=username, action=action
+        rows = (
+            GeoPackageStore(STORE_PATH[0]).accounts().audit_rows(username=username, action=action)
         )
         if len(rows) or time.time() > deadline:
             return rows

@@ -59,7 +59,13 @@ class Store(ABC):
         """Create or upgrade the schema to the current version."""
 
     @abstractmethod
-    def _write(self, frames: dict[str, pd.DataFrame], replace: bool) -> None:
+    def _write(
+        self,
+        frames: dict[str, pd.DataFrame],
+        replace: bool,
+        upsert: bool,
+        scope: Scope | None = None,
+    ) -> None:
         """Backend write of already validated frames, in one transaction."""
 
     @abstractmethod
@@ -102,16 +108,24 @@ class Store(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release connections; the default has none."""
 
-    def write_layers(self, frames: dict[str, pd.DataFrame], replace: bool = False) -> None:
+    def write_layers(
+        self,
+        frames: dict[str, pd.DataFrame],
+        replace: bool = False,
+        upsert: bool = False,
+        scope: Scope | None = None,
+    ) -> None:
         """Write several layers at once: all rows of all layers, or nothing.
 
-        `replace` empties each named layer first (the demo generator uses it); otherwise rows
-        are appended.
+        `replace` empties each named layer first (the demo generator uses it); `upsert` replaces
+        the stored rows that have the same keys (whole rows: the caller merges what it keeps);
+        otherwise rows are appended and a key already stored is refused. `scope` is set for
+        PostGIS row-level security (callers have checked the rows lie inside it).
         """
         prepared = {name: prepare_for_write(get_layer(name), df) for name, df in frames.items()}
         if self.get_setting(ANALYSIS_EPSG) is None:
             self.set_analysis_crs(_crs_for(prepared))
-        self._write(prepared, replace)
+        self._write(prepared, replace, upsert, scope)
 
     # -- analysis ---------------------------------------------------------------------------
 

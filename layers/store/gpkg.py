@@ -25,7 +25,7 @@ from layers.errors import SchemaBehindError, StoreError
 from layers.store.base import Bbox, Store
 
 # Bump with an upgrade step in `_UPGRADES` whenever the catalogue changes a GeoPackage table.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: source_crs columns and the point_hazards layer
 META_TABLE = "shouhu_meta"
 GEOMETRY_COLUMN = "geom"
 
@@ -88,18 +88,26 @@ class GeoPackageStore(Store):
             return
         with _staged_copy(self.path, exists=True) as tmp:
             existing = set(pyogrio.list_layers(tmp)[:, 0])
+            _add_missing_columns(tmp, existing)
             _create_schema(tmp, skip=existing)
-            # Later versions add their upgrade steps for existing layers here.
 
     # -- data -------------------------------------------------------------------------------
 
-    def _write(self, frames: dict[str, pd.DataFrame], replace: bool) -> None:
+    def _write(
+        self,
+        frames: dict[str, pd.DataFrame],
+        replace: bool,
+        upsert: bool,
+        scope: Scope | None = None,
+    ) -> None:
         self._ready()
         with _staged_copy(self.path, exists=True) as tmp:
             for name, frame in frames.items():
                 layer = LAYERS[name]
                 if replace:
                     _truncate(tmp, name)
+                elif upsert and len(frame):
+                    _delete_keys(tmp, layer, list(frame[layer.key].astype(str)))
                 if len(frame):
                     _append(tmp, layer, frame)
 
@@ -243,6 +251,31 @@ class _staged_copy:
             self.tmp.unlink(missing_ok=True)
 
 
+_SQLITE_TYPES = {
+    "text": "TEXT",
+    "int": "INTEGER",
+    "float": "REAL",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "DATETIME",
+}
+
+
+def _add_missing_columns(path: Path, existing: set[str]) -> None:
+    """Add catalogue columns an older file lacks to its existing layers (empty for old rows)."""
+    with sqlite3.connect(path) as con:
+        for layer in LAYERS.values():
+            if layer.name not in existing:
+                continue
+            have = {row[1] for row in con.execute(f'PRAGMA table_info("{layer.name}")')}
+            for col in layer.columns:
+                if col.name not in have:
+                    con.execute(
+                        f'ALTER TABLE "{layer.name}" ADD COLUMN "{col.name}" '
+                        f"{_SQLITE_TYPES[col.kind]}"
+                    )
+
+
 def _create_schema(path: Path, skip: set[str] = frozenset()) -> None:
     for layer in LAYERS.values():
         if layer.name in skip:
@@ -300,6 +333,17 @@ def _create_indexes(path: Path, layer: Layer) -> None:
         for code in layer.admin_codes:
             con.execute(
                 f'CREATE INDEX IF NOT EXISTS "ix_{layer.name}_{code}" ON "{layer.name}" ("{code}")'
+            )
+
+
+def _delete_keys(path: Path, layer: Layer, keys: list[str]) -> None:
+    with sqlite3.connect(path) as con:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            con.execute(
+                f'DELETE FROM "{layer.name}" WHERE "{layer.key}" IN '
+                f"({', '.join('?' * len(chunk))})",
+                chunk,
             )
 
 

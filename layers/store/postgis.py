@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
+from geo.crs import STORAGE_EPSG
 from geo.proximity import (
     SEARCH_LIMIT_M,
     Proximity,
@@ -165,16 +166,35 @@ class PostGISStore(Store):
 
     # -- data -------------------------------------------------------------------------------
 
-    def _write(self, frames: dict[str, pd.DataFrame], replace: bool) -> None:
+    def _write(
+        self,
+        frames: dict[str, pd.DataFrame],
+        replace: bool,
+        upsert: bool,
+        scope: Scope | None = None,
+    ) -> None:
         self._ready()
         try:
             with self.engine.begin() as con:
+                if scope is not None:  # row-level security checks the rows against it
+                    con.execute(
+                        sa.text("SELECT set_config('shouhu.scope', :codes, true)"),
+                        {"codes": scope.setting()},
+                    )
                 for name, frame in frames.items():
+                    table = TABLES[name]
                     if replace:
-                        con.execute(TABLES[name].delete())
+                        con.execute(table.delete())
+                    elif upsert and len(frame):
+                        key = table.c[LAYERS[name].key]
+                        keys = list(frame[LAYERS[name].key].astype(str))
+                        for start in range(0, len(keys), 5000):
+                            con.execute(table.delete().where(key.in_(keys[start : start + 5000])))
                     if not len(frame):
                         continue
-                    if isinstance(frame, gpd.GeoDataFrame):
+                    if scope is not None:  # COPY is not allowed under row-level security
+                        con.execute(table.insert(), _records(frame))
+                    elif isinstance(frame, gpd.GeoDataFrame):
                         out = frame.rename_geometry(GEOMETRY_COLUMN)
                         out.to_postgis(name, con, if_exists="append", index=False, chunksize=20000)
                     else:
@@ -348,6 +368,23 @@ class PostGISStore(Store):
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain Python values for an INSERT (geometry as WKB with the storage SRID)."""
+    from geoalchemy2.elements import WKBElement
+
+    plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).astype(object)
+    plain = plain.where(plain.notna(), None)
+    rows = plain.to_dict("records")
+    if isinstance(frame, gpd.GeoDataFrame):
+        for row, geom in zip(rows, frame.geometry, strict=True):
+            row[GEOMETRY_COLUMN] = WKBElement(geom.wkb, srid=STORAGE_EPSG)
+    for row in rows:
+        for key, value in row.items():
+            if hasattr(value, "item"):  # numpy scalar
+                row[key] = value.item()
+    return rows
 
 
 def _in_scope(table: sa.Table, scope: Scope):

@@ -63,15 +63,18 @@ class ScopedStore:
     ) -> Proximity:
         return self._store.proximity(radius_by_type, village_codes, scope=self.scope)
 
-    def write_layers(self, frames: dict[str, pd.DataFrame], replace: bool = False) -> None:
-        """Write rows inside the scope only; replacing whole layers is for the owner (CLI)."""
+    def write_layers(
+        self, frames: dict[str, pd.DataFrame], replace: bool = False, upsert: bool = False
+    ) -> None:
+        """Write rows inside the scope only (for every layer: reference layers are read whole
+        but written only within the user's places); replacing whole layers is for the owner."""
         if replace:
             raise AccessDenied("按账号写入时不能整层替换数据。")
-        if self.scope.counting:
-            raise AccessDenied("汇总统计视图不能写入数据。")
+        if self.scope.counting or self.scope.role == "viewer":
+            raise AccessDenied("只读账号和汇总统计视图不能写入数据。")
         for name, frame in frames.items():
             self.scope.check_layer(name)
-            if name in SCOPED_LAYERS and "village_code" in frame:
+            if "village_code" in frame:
                 outside = [c for c in frame["village_code"].astype(str) if not self.scope.covers(c)]
                 if outside:
                     raise AccessDenied(
@@ -79,7 +82,7 @@ class ScopedStore:
                         "未写入任何数据。"
                     )
         changes = {name: self._changes(name, frame) for name, frame in frames.items()}
-        self._store.write_layers(frames, replace=False)
+        self._store.write_layers(frames, replace=False, upsert=upsert, scope=self.scope)
         accounts = self.accounts()
         for name, frame in frames.items():
             accounts.audit(self.scope.username, "write", layer=name, rows=len(frame))
