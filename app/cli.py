@@ -12,13 +12,16 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from app import transfer_cli
 from geo.crs import CRSError, analysis_crs
 from geo.proximity import ProximityError
 from geo.risk import RulesError
 from layers.access import ROLES, AccessDenied
 from layers.accounts import AccountError
 from layers.errors import StoreError
+from layers.geofile import GeoFileError
 from layers.store import open_store, resolve_store_spec
+from layers.tabular import TableError
 
 
 def _store_arg(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_crs = db_sub.add_parser("crs", help="查看或设置分析坐标系（米制投影）")
     _store_arg(db_crs)
     db_crs.add_argument("--set", type=int, default=None, metavar="EPSG")
+    transfer_cli.add_parsers(sub, _store_arg)
     return parser
 
 
@@ -127,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ProximityError, RulesError, CRSError, AccountError, AccessDenied) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    except (TableError, GeoFileError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -136,6 +143,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _risk(args)
     if args.command == "user":
         return _user(args)
+    if args.command == "import":
+        return transfer_cli.run_import(args, _as_user)
+    if args.command == "export":
+        return transfer_cli.run_export(args, _as_user)
     if args.command == "db":
         with open_store(args.store) as store:
             if args.db_command == "crs":

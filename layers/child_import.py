@@ -94,7 +94,15 @@ def plan_import(
     if "village" not in mapping and "village_code" not in mapping:
         problems.append(Problem(0, "", "缺少“所属村（社区）”或“村（社区）代码”列",
                                 "请加上其中一列，写明每名儿童所在的村（社区）"))  # fmt: skip
-    has_points = "lon" in mapping and "lat" in mapping
+    has_points = (
+        "lon" in mapping
+        and "lat" in mapping
+        and any(
+            ledger.text(_cell(table, i, mapping, name))
+            for i in range(len(table.rows))
+            for name in ("lon", "lat")
+        )
+    )
     if has_points and source_crs not in SOURCE_SYSTEMS:
         problems.append(Problem(0, "经度/纬度", "文件有经纬度，但没有说明是哪种坐标系",
                                 "请选择坐标系：WGS84、CGCS2000、GCJ-02（高德/腾讯/微信）"
@@ -436,19 +444,20 @@ def _address_key(address: object) -> str:
 
 
 def _household_for(row, old, homes, homes_by_key, homes_by_id, created) -> str:
-    """The household of a child: the stored one at the same village and address, one made for
-    an earlier row of the file, the child's current one, or a new one."""
+    """The household of a child: its current one unless the file says it moved; else the
+    stored one at the same village and address, one made for an earlier row, or a new one."""
     key = (row["village_code"], _address_key(row.get("address")))
+    if old is not None and old["household_id"] in homes_by_id:
+        current = homes.iloc[homes_by_id[old["household_id"]]]
+        same_village = current["village_code"] == row["village_code"]
+        current_key = _address_key(current["address"])
+        if same_village and (not key[1] or not current_key or current_key == key[1]):
+            return old["household_id"]  # nothing says the child moved
     if key[1]:
         if key in homes_by_key:
             return homes_by_key[key]
         if key in created:
             return created[key]
-    if old is not None and old["household_id"] in homes_by_id:
-        current = homes.iloc[homes_by_id[old["household_id"]]]
-        same_village = current["village_code"] == row["village_code"]
-        if same_village and (not key[1] or not current["address"]):
-            return old["household_id"]  # nothing says the child moved
     new_id = "H" + secrets.token_hex(8).upper()
     if key[1]:
         created[key] = new_id
@@ -507,7 +516,11 @@ def _diff(old, record) -> list[str]:
     if old is None:
         return []
     layer = get_layer("children")
-    return [c.label for c in layer.columns if not _same(old.get(c.name), record.get(c.name))]
+    return [
+        c.label
+        for c in layer.columns
+        if c.name != "source_crs" and not _same(old.get(c.name), record.get(c.name))
+    ]  # where coordinates came from is provenance, not a change of the record
 
 
 def _household_row(row, hid, homes, homes_by_id, home_rows, point, source_crs, villages,

@@ -1,0 +1,202 @@
+"""Exports that read back into GIS and Excel: a GeoPackage of every layer, GeoJSON, KML for
+phone map apps and Google Earth, and the ledgers in the layout of the seed's attachments.
+
+Everything is read through the caller's store, so a ScopedStore exports only the user's places;
+person layers are left out (GeoPackage) or masked (ledgers) without the export permission.
+Files are written under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo import vocab
+from geo.masking import mask_frame
+from layers import ledger
+from layers.access import PERSON_LAYERS, AccessDenied
+from layers.catalogue import LAYERS, get_layer
+from layers.errors import StoreError
+
+LEFT_BEHIND = {"left_behind_rural", "left_behind_urban"}
+IN_DIFFICULTY = {"orphan", "unsupported", "difficulty"}
+
+
+def _may_export_personal(store) -> bool:
+    scope = getattr(store, "scope", None)
+    return scope is None or scope.can("export_personal")
+
+
+def _atomic(target: Path, write) -> Path:
+    if not target.parent.exists():
+        raise StoreError(f"输出文件夹 {target.parent} 不存在，请先创建或换一个位置。")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
+                                    dir=target.parent)  # fmt: skip
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()
+        write(tmp)
+        os.replace(tmp, target)
+    except PermissionError as exc:
+        raise StoreError(f"无法写入 {target}：文件可能正被其他程序打开，请关闭后重试。") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def export_geopackage(store, path, village_codes: list[str] | None = None) -> dict[str, int]:
+    """Every layer the user may export into one GeoPackage (rows per layer returned)."""
+    personal = _may_export_personal(store)
+    frames = {}
+    for name in LAYERS:
+        if name in PERSON_LAYERS and not personal:
+            continue
+        try:
+            frames[name] = store.read_layer(name, village_codes=village_codes)
+        except AccessDenied:
+            continue
+
+    def write(tmp: Path) -> None:
+        for name, frame in frames.items():
+            layer = LAYERS[name]
+            out = frame if layer.geometry is not None else pd.DataFrame(frame)
+            kwargs = {"layer": name, "driver": "GPKG", "append": tmp.exists()}
+            if layer.geometry is not None:
+                kwargs["geometry_type"] = "Unknown" if layer.geometry == "Geometry" else None
+                kwargs["promote_to_multi"] = False
+            pyogrio.write_dataframe(out, tmp, **{k: v for k, v in kwargs.items() if v is not None})
+
+    _atomic(Path(path), write)
+    return {name: len(frame) for name, frame in frames.items()}
+
+
+def export_geojson(store, name: str, path, village_codes: list[str] | None = None) -> int:
+    frame = _layer_for_file(store, name, village_codes)
+    _atomic(Path(path), lambda tmp: frame.to_file(tmp, driver="GeoJSON"))
+    return len(frame)
+
+
+def export_kml(store, name: str, path, village_codes: list[str] | None = None) -> int:
+    """KML in WGS84 with Name and Description filled in Chinese; personal columns only for
+    users with the export permission."""
+    frame = _layer_for_file(store, name, village_codes)
+    layer = get_layer(name)
+    label_cols = [c for c in layer.columns if c.name in frame.columns and c.name != "geometry"]
+    names = frame["name"] if "name" in frame else frame[layer.key]
+    descriptions = []
+    for i in range(len(frame)):
+        parts = []
+        for col in label_cols:
+            value = frame[col.name].iloc[i]
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                continue
+            if col.choices:
+                value = "、".join(col.choices.get(c, c) for c in vocab.split_codes(str(value)))
+            parts.append(f"{col.label}：{html.escape(str(value))}")
+        descriptions.append("<br/>".join(parts))
+    out = gpd.GeoDataFrame(
+        {"Name": names.astype(str).to_numpy(), "Description": descriptions},
+        geometry=frame.geometry.to_numpy(),
+        crs=4326,
+    )
+    _atomic(Path(path), lambda tmp: out.to_file(tmp, driver="KML"))
+    return len(out)
+
+
+def _layer_for_file(store, name: str, village_codes) -> gpd.GeoDataFrame:
+    layer = get_layer(name)
+    if layer.geometry is None:
+        raise StoreError(
+            f"图层“{layer.label}”没有几何，不能导出为 GeoJSON/KML，请导出 Excel 台账。"
+        )
+    frame = store.read_layer(name, village_codes=village_codes)
+    if name in PERSON_LAYERS and not _may_export_personal(store):
+        frame = mask_frame(frame, layer.personal_columns)
+    return frame.to_crs(4326)
+
+
+def ledger_rows(store, kind: str, village_codes: list[str] | None = None) -> list[dict]:
+    """The children of a ledger (附件1 left-behind, 附件2 in difficulty) as ledger fields, in
+    village and name order; masked without the export permission."""
+    if kind not in ledger.LEDGERS:
+        raise ValueError(f"unknown ledger {kind!r}")
+    children = store.read_layer("children", village_codes=village_codes)
+    wanted = LEFT_BEHIND if kind == "left_behind" else IN_DIFFICULTY
+    keep = [bool(set(vocab.split_codes(c)) & wanted) for c in children["categories"]]
+    children = children[keep]
+    if not _may_export_personal(store):
+        children = mask_frame(children, get_layer("children").personal_columns)
+    homes = store.read_layer(
+        "households", village_codes=village_codes, columns=["address", "village_code"]
+    )
+    address = dict(zip(homes["household_id"], homes["address"], strict=True))
+    points = dict(zip(homes["household_id"], homes.geometry, strict=True))
+    village_names = dict(
+        zip(*(store.read_layer("villages")[c] for c in ("village_code", "name")), strict=True)
+    )
+    if not _may_export_personal(store):
+        address = {k: f"{village_names.get(v, '')}（已隐藏）" for k, v in
+                   zip(homes["household_id"], homes["village_code"], strict=True)}  # fmt: skip
+        points = {}  # exact home locations only with the export permission
+    children = children.sort_values(["village_code", "child_id"])
+    rows = []
+    for seq, child in enumerate(children.itertuples(index=False), start=1):
+        rows.append({
+            "seq": seq,
+            "name": child.name,
+            "sex": vocab.SEXES.get(child.sex, child.sex),
+            "id_number": child.id_number,  # a string: written as text
+            "birth_date": pd.Timestamp(child.birth_date).strftime("%Y-%m-%d"),
+            "registration": vocab.REGISTRATION_TYPES.get(child.registration),
+            "village": village_names.get(child.village_code),
+            "village_code": child.village_code,
+            "address": address.get(child.household_id),
+            "school": child.school,
+            "categories": _labels(child.categories, vocab.CHILD_CATEGORIES),
+            "guardian_name": child.guardian_name,
+            "guardian_phone": child.guardian_phone,
+            "guardian_capable": _yes_no(child.guardian_capable),
+            "caregiver_name": child.caregiver_name,
+            "caregiver_phone": child.caregiver_phone,
+            "caregiver_agreement_signed": _yes_no(child.caregiver_agreement_signed),
+            "father_situation": vocab.PARENT_SITUATIONS.get(child.father_situation),
+            "father_work_place": child.father_work_place,
+            "father_away_since": _int(child.father_months_away),
+            "mother_situation": vocab.PARENT_SITUATIONS.get(child.mother_situation),
+            "mother_work_place": child.mother_work_place,
+            "mother_away_since": _int(child.mother_months_away),
+            "reasons": _labels(child.difficulty_reasons, vocab.DIFFICULTY_REASONS),
+            "disability": child.disability,
+            "lon": points[child.household_id].x if child.household_id in points else None,
+            "lat": points[child.household_id].y if child.household_id in points else None,
+        })  # fmt: skip
+    return rows
+
+
+def export_ledger(store, kind: str, path, village_codes: list[str] | None = None) -> int:
+    rows = ledger_rows(store, kind, village_codes)
+    data = ledger.template_bytes(kind, rows)
+    _atomic(Path(path), lambda tmp: tmp.write_bytes(data))
+    return len(rows)
+
+
+def _labels(value, labels: dict[str, str]) -> str | None:
+    codes = vocab.split_codes(value)
+    return "、".join(labels.get(c, c) for c in codes) or None
+
+
+def _yes_no(value) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return "是" if bool(value) else "否"
+
+
+def _int(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
