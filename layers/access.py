@@ -22,13 +22,13 @@ ROLES = {
 # What each role may do beyond seeing its scope's non-personal layers.
 #   children: read child and household records (masked);  reveal: show full values (logged);
 #   locations: exact home locations on the map;  export_personal: personal columns in exports;
-#   users: manage accounts;  audit: read the audit log.
+#   users: manage accounts;  audit: read the audit log;  import: import ledgers and layers.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "county_admin": frozenset(
-        {"children", "reveal", "locations", "export_personal", "users", "audit"}
+        {"children", "reveal", "locations", "export_personal", "users", "audit", "import"}
     ),
-    "township_staff": frozenset({"children", "reveal", "locations", "export_personal"}),
-    "village_director": frozenset({"children", "reveal", "locations"}),
+    "township_staff": frozenset({"children", "reveal", "locations", "export_personal", "import"}),
+    "village_director": frozenset({"children", "reveal", "locations", "import"}),
     "patrol_member": frozenset(),
     "viewer": frozenset(),
 }

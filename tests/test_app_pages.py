@@ -225,3 +225,23 @@ def test_risk_map_is_offline_and_offers_tianditu_only_with_a_key(demo_gpkg):
     assert external_urls(plain) == [] and "tianditu" not in plain
     assert "marker-cluster-tier-" in plain and "shouhu-legend" in plain
     assert "tk=TESTKEY" in map_html(build_risk_map(villages, result.households, "TESTKEY"))
+
+
+def test_transfer_page_exports_and_refuses_imports_to_viewers(monkeypatch, demo_gpkg, demo_frames):
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    at = _logged_in(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
+    at.switch_page("views/transfer_page.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="export_what").set_value("water_bodies.kml").run()
+    at.button(key="export_make").click().run()
+    assert not at.exception, at.exception
+    what, fmt, filename, rows, data = at.session_state["export_file"]
+    township = sorted(demo_frames["villages"]["township_code"])[0]
+    in_township = demo_frames["water_bodies"]["township_code"] == township
+    assert fmt == "kml" and rows == int(in_township.sum()) and b"<kml" in data
+    viewer = _logged_in(monkeypatch, demo_gpkg, Scope("v", "viewer", (county,)))
+    viewer.switch_page("views/transfer_page.py").run()
+    assert not viewer.exception
+    assert any("不能导入" in i.value for i in viewer.info)
+    assert not [o for o in viewer.selectbox(key="export_what").options if "台账" in o]
+    assert [o for o in at.selectbox(key="export_what").options if "台账" in o]

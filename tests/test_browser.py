@@ -278,3 +278,36 @@ def test_chromium_has_cjk_fonts():
     if not fonts.strip():
         unavailable("no CJK font: apt-get install fonts-noto-cjk")
     assert "Noto" in fonts or "CJK" in fonts
+
+
+def test_a_director_imports_a_ledger_checks_then_confirms(app_url, page, demo_frames, tmp_path):
+    """Upload, check (nothing written), confirm (all written), upload again (nothing changes)."""
+    from tests.test_child_import import _rows, _xlsx
+
+    village = sorted(demo_frames["villages"]["village_code"])[0]
+    villages = demo_frames["villages"].set_index("village_code").loc[[village, village]]
+    rows = _rows(villages.reset_index(), 2)
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(_xlsx(rows))
+    before = GeoPackageStore(STORE_PATH[0]).count("children")
+    _login(page, app_url, "director", DIRECTOR_PASSWORD)
+    _open(page, "导入导出")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+    page.get_by_text("读取 2 行").wait_for(timeout=30_000)
+    page.get_by_role("combobox").nth(0).click()  # the coordinate system
+    page.get_by_role("option", name="WGS84（GPS、天地图、奥维默认）").click()
+    page.get_by_role("button", name="检查（不写入）").click()
+    page.get_by_text("检查通过").wait_for(timeout=30_000)
+    assert GeoPackageStore(STORE_PATH[0]).count("children") == before
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "import_checked.png"), full_page=True)
+    page.get_by_role("button", name="确认导入").click()
+    page.get_by_text("已导入：新增 2，更新 0，不变 0").wait_for(timeout=30_000)
+    assert GeoPackageStore(STORE_PATH[0]).count("children") == before + 2
+    records = _audit_rows("write_record", "director")
+    assert len(records) >= 2 and rows[0][3] not in " ".join(records["detail"])  # masked
+    page.get_by_role("button", name="检查（不写入）").click()
+    page.get_by_text("检查通过").wait_for(timeout=30_000)
+    metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert metrics[:3] == ["0", "0", "2"]  # 新增, 更新, 不变
+    assert page.external_requests == []
