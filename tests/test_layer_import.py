@@ -328,3 +328,34 @@ def test_realdata_boundary_imports_as_a_village_with_its_township(store):
     village = store.read_layer("villages")
     assert village["source_crs"].iloc[0] == "gcj02" and village["county_code"].iloc[0] == "610330"
     assert store.count("townships") == 1
+
+
+def test_a_version_1_geopackage_upgrades_keeping_its_data(tmp_path, demo_frames):
+    """Files made before imports existed (no source_crs, no point_hazards) upgrade in place."""
+    import sqlite3
+
+    import pyogrio
+
+    from layers.errors import SchemaBehindError
+    from layers.store.gpkg import GeoPackageStore
+
+    path = tmp_path / "old.gpkg"
+    store = GeoPackageStore(path)
+    store.upgrade()
+    store.write_layers(demo_frames, replace=True)
+    with sqlite3.connect(path) as con:  # make it look like schema version 1
+        for table in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions"):
+            con.execute(f"DELETE FROM {table} WHERE table_name = 'point_hazards'")
+        con.execute("DROP TABLE point_hazards")
+        con.execute("DROP TABLE IF EXISTS rtree_point_hazards_geom")
+        for table in ("villages", "households", "children", "water_bodies", "slopes", "facilities"):
+            con.execute(f'ALTER TABLE "{table}" DROP COLUMN source_crs')
+        con.execute("UPDATE shouhu_meta SET value = '1' WHERE key = 'schema_version'")
+    fresh = GeoPackageStore(path)
+    with pytest.raises(SchemaBehindError, match="shouhu db upgrade"):
+        fresh.check()
+    fresh.upgrade()
+    fresh.check()
+    assert "point_hazards" in set(pyogrio.list_layers(path)[:, 0])
+    children = fresh.read_layer("children")
+    assert len(children) == len(demo_frames["children"]) and children["source_crs"].isna().all()
