@@ -25,6 +25,7 @@ from geo.masking import mask_name
 from layers import ledger
 from layers.catalogue import get_layer
 from layers.places import VillageIndex
+from layers.problems import PlanChecks, Problem, same_value
 from layers.tabular import RawTable
 
 CHILD_MAX_AGE = 18  # a child is under 18 (the ledgers cover minors)
@@ -34,41 +35,12 @@ _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+?\d+$")
 
 
 @dataclass
-class Problem:
-    row: int  # row number in the file (0: the file as a whole)
-    column: str  # the file's column header ('' when not about one column)
-    problem: str
-    fix: str
-    level: str = "错误"  # 错误 blocks the import; 警告 does not
-
-    def as_dict(self) -> dict:
-        return {"行号": self.row or "", "列": self.column, "问题": self.problem,
-                "处理办法": self.fix, "级别": self.level}  # fmt: skip
-
-
-@dataclass
-class ImportPlan:
+class ImportPlan(PlanChecks):
     children: pd.DataFrame  # rows to write (new and changed), catalogue columns
     households: gpd.GeoDataFrame  # rows to write (new and changed)
     actions: pd.DataFrame  # per file row: 行号, 儿童编号, 姓名 (masked), 操作, 变化
     problems: list[Problem] = field(default_factory=list)
     source_crs: str | None = None
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == "错误"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def counts(self) -> dict[str, int]:
-        ops = self.actions["操作"].value_counts() if len(self.actions) else pd.Series(dtype=int)
-        return {op: int(ops.get(op, 0)) for op in ("新增", "更新", "不变")}
-
-    def problem_table(self) -> pd.DataFrame:
-        columns = ["行号", "列", "问题", "处理办法", "级别"]
-        return pd.DataFrame([p.as_dict() for p in self.problems], columns=columns)
 
 
 def plan_import(
@@ -497,20 +469,6 @@ def _child_record(row, old, hid, ledger_kind, source_crs) -> dict:
     return record
 
 
-def _same(a, b) -> bool:
-    if a is None or (not isinstance(a, str) and pd.isna(a)):
-        return b is None or (not isinstance(b, str) and pd.isna(b))
-    if b is None or (not isinstance(b, str) and pd.isna(b)):
-        return False
-    if isinstance(a, (pd.Timestamp, dt.date)) or isinstance(b, (pd.Timestamp, dt.date)):
-        return pd.Timestamp(a) == pd.Timestamp(b)
-    if isinstance(a, (int, float, np.integer, np.floating)) and isinstance(
-        b, (int, float, np.integer, np.floating)
-    ):
-        return float(a) == float(b)
-    return a == b
-
-
 def _diff(old, record) -> list[str]:
     """Labels of the columns a record changes (all of them for a new record)."""
     if old is None:
@@ -519,7 +477,7 @@ def _diff(old, record) -> list[str]:
     return [
         c.label
         for c in layer.columns
-        if c.name != "source_crs" and not _same(old.get(c.name), record.get(c.name))
+        if c.name != "source_crs" and not same_value(old.get(c.name), record.get(c.name))
     ]  # where coordinates came from is provenance, not a change of the record
 
 

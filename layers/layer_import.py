@@ -18,8 +18,8 @@ import shapely
 
 from geo import vocab
 from layers.catalogue import LAYERS, get_layer
-from layers.child_import import Problem, _same
 from layers.geofile import GeoFile, clean_name
+from layers.problems import PlanChecks, Problem, same_value
 
 KINDS = {
     "villages": "村（社区）边界",
@@ -78,29 +78,13 @@ _GEOMETRY_KINDS = {
 
 
 @dataclass
-class LayerPlan:
+class LayerPlan(PlanChecks):
     kind: str
     frame: gpd.GeoDataFrame  # rows to write (new and changed)
     actions: pd.DataFrame  # 序号, 编号, 名称, 操作
     townships: gpd.GeoDataFrame | None = None  # townships to create (villages import)
     problems: list[Problem] = field(default_factory=list)
     source_crs: str = ""
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == "错误"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def counts(self) -> dict[str, int]:
-        ops = self.actions["操作"].value_counts() if len(self.actions) else pd.Series(dtype=int)
-        return {op: int(ops.get(op, 0)) for op in ("新增", "更新", "不变")}
-
-    def problem_table(self) -> pd.DataFrame:
-        columns = ["行号", "列", "问题", "处理办法", "级别"]
-        return pd.DataFrame([p.as_dict() for p in self.problems], columns=columns)
 
 
 def guess_columns(kind: str, columns: list[str]) -> dict[str, str]:
@@ -328,7 +312,7 @@ def _merge(layer, values, geometry, existing, mapping):
             merged = {c: old[c] for c in layer.column_names}
             merged.update({c: v for c, v in record.items() if v is not None})
             merged["geometry"] = geometry[i] if geometry[i] is not None else old.geometry
-            changed = [c for c in given if c != "source_crs" and not _same(old[c], merged[c])]
+            changed = [c for c in given if c != "source_crs" and not same_value(old[c], merged[c])]
             if (
                 merged["geometry"] is not None
                 and old.geometry is not None

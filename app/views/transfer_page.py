@@ -45,6 +45,17 @@ def _show_plan(plan, key: str) -> bool:
     return plan.ok
 
 
+def _confirm(key: str, apply) -> None:
+    """The checked plan of this tab, and “确认导入” when it has no errors (writes all or none)."""
+    plan = st.session_state.get(f"{key}_plan")
+    if plan is not None and _show_plan(plan, key):
+        if st.button("确认导入", type="primary", key=f"{key}_apply"):
+            counts = apply(store, plan)
+            st.session_state.pop(f"{key}_plan", None)
+            st.session_state[f"{key}_done"] = M.TRANSFER_DONE.format(**counts)
+            st.rerun()
+
+
 with tab_children:
     if "ledger_done" in st.session_state:
         st.success(st.session_state.pop("ledger_done"))
@@ -83,13 +94,7 @@ with tab_children:
                 st.session_state["ledger_plan"] = plan_import(
                     store, table, mapping, source_crs=crs or None, ledger_kind=kind
                 )
-            plan = st.session_state.get("ledger_plan")
-            if plan is not None and _show_plan(plan, "ledger"):
-                if st.button("确认导入", type="primary", key="ledger_apply"):
-                    counts = apply_import(store, plan)
-                    st.session_state.pop("ledger_plan", None)
-                    st.session_state["ledger_done"] = M.TRANSFER_DONE.format(**counts)
-                    st.rerun()
+            _confirm("ledger", apply_import)
 
 with tab_layer:
     if "layer_done" in st.session_state:
@@ -127,13 +132,8 @@ with tab_layer:
             for warning in geofile.warnings:
                 st.warning(warning)
             st.session_state["layer_plan"] = plan_layer(store, kind, geofile, defaults=defaults)
-        plan = st.session_state.get("layer_plan")
-        if plan is not None and upload is not None and _show_plan(plan, "layer"):
-            if st.button("确认导入", type="primary", key="layer_apply"):
-                counts = apply_layer(store, plan)
-                st.session_state.pop("layer_plan", None)
-                st.session_state["layer_done"] = M.TRANSFER_DONE.format(**counts)
-                st.rerun()
+        if upload is not None:
+            _confirm("layer", apply_layer)
 
 with tab_export:
     c1, c2 = st.columns(2)
