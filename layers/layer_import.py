@@ -133,6 +133,7 @@ def plan_layer(
     scope = getattr(store, "scope", None)
     if scope is not None:
         villages = villages[[scope.covers(c) for c in villages["village_code"]]]
+    _outside_area(kind, geometry, villages, problems)
     _admin_codes(kind, values, geometry, villages, problems)
     _choices(kind, values, problems, mapping)
     if layer.key not in values or values[layer.key].isna().any():
@@ -233,6 +234,25 @@ def _geometries(series: gpd.GeoSeries, kind: str, problems: list[Problem]) -> li
             geom = shapely.MultiPolygon([geom])
         out.append(geom)
     return out
+
+
+AREA_MARGIN_DEG = 0.2  # about 20 km around the deployment's villages
+
+
+def _outside_area(kind, geometry, villages, problems) -> None:
+    """Features far outside the deployment's villages: a wrong file or coordinate system."""
+    if kind == "villages" or not len(villages):
+        return
+    minx, miny, maxx, maxy = villages.total_bounds
+    for i, geom in enumerate(geometry):
+        if geom is None:
+            continue
+        p = geom.representative_point()
+        if not (minx - AREA_MARGIN_DEG <= p.x <= maxx + AREA_MARGIN_DEG
+                and miny - AREA_MARGIN_DEG <= p.y <= maxy + AREA_MARGIN_DEG):  # fmt: skip
+            problems.append(Problem(i + 1, "几何", f"要素（{p.x:.5f}, {p.y:.5f}）离本辖区太远"
+                                    "（20 公里以外）", "请核对文件和所选坐标系"))  # fmt: skip
+            geometry[i] = None
 
 
 def _admin_codes(kind, values, geometry, villages, problems) -> None:

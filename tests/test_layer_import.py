@@ -359,3 +359,12 @@ def test_a_version_1_geopackage_upgrades_keeping_its_data(tmp_path, demo_frames)
     assert "point_hazards" in set(pyogrio.list_layers(path)[:, 0])
     children = fresh.read_layer("children")
     assert len(children) == len(demo_frames["children"]) and children["source_crs"].isna().all()
+
+
+def test_features_far_outside_the_deployment_are_refused(places, demo_frames):
+    f = demo_frames["facilities"].head(2)
+    table = pd.DataFrame({"名称": ["甲", "乙"], "类型": ["幼儿园", "幼儿园"],
+                          "经度": f.geometry.x + [0, 1.0], "纬度": f.geometry.y})  # fmt: skip
+    plan = plan_layer(places, "facilities", read_geofile(table.to_csv(index=False).encode(),
+                                                         "f.csv", "wgs84"))  # fmt: skip
+    assert {p.row for p in plan.errors} == {2} and "离本辖区太远" in plan.errors[0].problem
