@@ -282,6 +282,28 @@ EDUCATION_SESSIONS = Layer(
     ),
 )
 
+CAMPAIGNS = Layer(
+    name="campaigns",
+    label="安全教育专项行动",
+    key="campaign_id",
+    admin_level="county_code",
+    columns=(
+        Column("campaign_id", "text", "行动编号", required=True),
+        *_admin("county_code"),
+        Column("name", "text", "名称", required=True),
+        Column("year", "int", "年度", required=True),
+        Column("deadline", "date", "宣讲截止日期", required=True),
+        Column("report_due", "date", "报送日期", required=True),
+        Column("min_sessions", "int", "每村至少场次", required=True),
+        Column(
+            "counted_forms", "text", "计入的宣讲形式", required=True,
+            choices=vocab.SESSION_FORMS, multi=True,
+        ),
+        Column("topics", "text", "主题", required=True, choices=vocab.SESSION_TOPICS, multi=True),
+        Column("scope_codes", "text", "范围（乡镇代码，逗号分隔）", required=True),
+    ),
+)  # fmt: skip
+
 PATROLS = Layer(
     name="patrols",
     label="巡河巡塘",
@@ -312,6 +334,7 @@ LAYERS: dict[str, Layer] = {
         POINT_HAZARDS,
         INSPECTIONS,
         EDUCATION_SESSIONS,
+        CAMPAIGNS,
         PATROLS,
     )
 }

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.vocab import FOUR_ITEMS, join_codes
+from geo.vocab import FOUR_ITEMS, SESSION_TOPICS, join_codes
 from layers import demo_people as people
 from layers.catalogue import LAYERS, conform, empty_frame
 from layers.demo_people import REFERENCE_DATE
@@ -69,6 +69,7 @@ def generate(seed: int = 1, scale: str = "town") -> dict[str, pd.DataFrame]:
             township_code = f"{county_code}{100 + t:03d}"
             _township(rng, spec, county_code, township_code, t_index, (x0, y0), parts)
             t_index += 1
+        parts["campaigns"].append(_campaign(county_code, spec.townships_per_county))
     out = {}
     for name, frames in parts.items():
         layer = LAYERS[name]
@@ -393,6 +394,27 @@ def _facilities(rng, villages, v_codes, v_names, t_name, admin_t, township_code)
             }
         )
     return pd.DataFrame(rows)
+
+
+def _campaign(county_code: str, townships: int) -> pd.DataFrame:
+    """The county's summer campaign with the seed's dates (talks by 15 Aug, report by 20 Aug)."""
+    year = REFERENCE_DATE.year
+    return pd.DataFrame(
+        [
+            {
+                "campaign_id": f"K{county_code}{year}",
+                "county_code": county_code,
+                "name": f"{year}年暑期安全专项行动",
+                "year": year,
+                "deadline": dt.date(year, 8, 15),
+                "report_due": dt.date(year, 8, 20),
+                "min_sessions": 1,
+                "counted_forms": "lecture",
+                "topics": join_codes(list(SESSION_TOPICS)),
+                "scope_codes": ",".join(f"{county_code}{100 + t:03d}" for t in range(townships)),
+            }
+        ]
+    )
 
 
 def _sessions(rng, v_codes, admin_t, township_code) -> pd.DataFrame:

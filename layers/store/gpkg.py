@@ -25,7 +25,7 @@ from layers.errors import SchemaBehindError, StoreError
 from layers.store.base import Bbox, Store
 
 # Bump with an upgrade step in `_UPGRADES` whenever the catalogue changes a GeoPackage table.
-SCHEMA_VERSION = 2  # 2: source_crs columns and the point_hazards layer
+SCHEMA_VERSION = 3  # 2: source_crs columns and the point_hazards layer; 3: campaigns
 META_TABLE = "shouhu_meta"
 GEOMETRY_COLUMN = "geom"
 
