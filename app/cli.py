@@ -12,7 +12,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from app import transfer_cli
+from app import education_cli, transfer_cli
+from geo.coverage import CampaignError
 from geo.crs import CRSError, analysis_crs
 from geo.proximity import ProximityError
 from geo.risk import RulesError
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(db_crs)
     db_crs.add_argument("--set", type=int, default=None, metavar="EPSG")
     transfer_cli.add_parsers(sub, _store_arg)
+    education_cli.add_parsers(sub, _store_arg)
     return parser
 
 
@@ -128,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:
         print(f"错误：{exc.user_msg}", file=sys.stderr)
         return 2
-    except (ProximityError, RulesError, CRSError, AccountError, AccessDenied) as exc:
+    except (
+        ProximityError, RulesError, CRSError, AccountError, AccessDenied, CampaignError
+    ) as exc:  # fmt: skip
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     except (TableError, GeoFileError) as exc:
@@ -143,6 +147,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _risk(args)
     if args.command == "user":
         return _user(args)
+    if args.command in ("coverage", "coverage-report", "sessions", "campaign"):
+        return education_cli.run(args, _as_user)
     if args.command == "import":
         return transfer_cli.run_import(args, _as_user)
     if args.command == "export":

@@ -31,6 +31,7 @@ class RawTable:
     rows: list[list[object]]  # cell values: str (CSV) or openpyxl values (xlsx)
     row_numbers: list[int]  # the sheet/file row number of each data row (1-based), for messages
     encoding: str  # what was detected ("UTF-8", "UTF-8（带 BOM）", "GBK", "GB18030", "Excel")
+    merged_header: bool = False  # a cell of the header row is merged across columns
 
 
 def normalise_header(text: object) -> str:
@@ -118,7 +119,8 @@ def _table(
             continue
         body.append(row)
         numbers.append(index + 1)
-    return RawTable(columns, body, numbers, encoding)
+    across = any(top <= header_at <= bottom and right > left for top, bottom, left, right in merged)
+    return RawTable(columns, body, numbers, encoding, across)
 
 
 def _fill_merged(grid: list[list[object]], merged: list[tuple[int, int, int, int]]) -> None:
