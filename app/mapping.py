@@ -166,9 +166,10 @@ def _vector_layer(fmap: folium.Map, name: str, frame, **geojson) -> None:
     group.add_to(fmap)
 
 
-def _new_map(villages, tianditu_key: str | None = None) -> folium.Map:
-    """A tile-free map with village boundaries (and Tianditu as a layer when a key is set)."""
-    fmap = folium.Map(tiles=None, min_zoom=5, control_scale=True, prefer_canvas=True)
+def _new_map(villages, tianditu_key: str | None = None, canvas: bool = True) -> folium.Map:
+    """A tile-free map with village boundaries (and Tianditu as a layer when a key is set);
+    `canvas` draws vectors on a canvas (fast for many features) rather than as SVG."""
+    fmap = folium.Map(tiles=None, min_zoom=5, control_scale=True, prefer_canvas=canvas)
     fmap.options["maxZoom"] = 18  # with no tile layer Leaflet has no maxZoom; clustering needs one
     if tianditu_key:
         base = folium.FeatureGroup(name=M.MAP_BASE_TIANDITU, show=False)

@@ -22,6 +22,7 @@ else:
             if scope.can("children")
             else []
         ),
+        st.Page("views/education_page.py", title=M.PAGE_EDUCATION, url_path="education"),
         st.Page("views/transfer_page.py", title=M.PAGE_TRANSFER, url_path="transfer"),
         st.Page("views/layers_page.py", title=M.PAGE_LAYERS, url_path="layers"),
     ]

@@ -311,3 +311,46 @@ def test_a_director_imports_a_ledger_checks_then_confirms(app_url, page, demo_fr
     metrics = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert metrics[:3] == ["0", "0", "2"]  # 新增, 更新, 不变
     assert page.external_requests == []
+
+
+def test_recording_a_session_changes_the_village_colour(app_url, page, demo_frames):
+    """On the 安全教育 page an administrator records today's talk for a village that has held
+    none; after saving, the map fills that village with the held colour (on time or late,
+    depending on today's date against the campaign deadline)."""
+    import datetime as dt
+
+    from app.coverage_service import compute_coverage
+    from geo.coverage import STATUS_COLORS
+
+    today = dt.date.today()
+    result = compute_coverage(GeoPackageStore(STORE_PATH[0]), today)
+    todo = result.coverage[~result.coverage["status_code"].isin(["done", "late"])]
+    assert len(todo), "the demo has villages without a talk"
+    village = todo["village_name"].iloc[0]
+    held = "done" if today <= result.campaign.deadline else "late"
+    colour = STATUS_COLORS[held]
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
+    _open(page, "安全教育")
+    frame = _map_frame(page)
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
+
+    def filled(frame) -> int:
+        return frame.locator(f'path[fill="{colour}"]').count()
+
+    before = filled(frame)
+    page.get_by_text("尚未开展的村").first.wait_for(timeout=30_000)
+    box = page.get_by_role("combobox", name="宣讲的村（社区）")
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.get_by_role("option", name=village, exact=True).click()
+    page.get_by_role("button", name="保存宣讲记录").click()
+    page.get_by_text("已保存").first.wait_for(timeout=30_000)
+    deadline = time.time() + 30
+    after = before
+    while time.time() < deadline and after <= before:
+        page.wait_for_timeout(500)
+        after = filled(_map_frame(page))
+    assert after == before + 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "education.png"), full_page=True)
+    assert page.external_requests == []

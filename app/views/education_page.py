@@ -1,0 +1,154 @@
+"""Safety-education coverage: which villages have held the pre-15 August talk, and recording it."""
+
+import datetime as dt
+import os
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app import messages as M
+from app.coverage_map import build_coverage_map
+from app.coverage_service import campaigns, compute_coverage
+from app.views.common import pick_place, store_or_stop
+from geo import vocab
+from geo.coverage import CampaignError, still_to_hold
+from layers.coverage_report import report_bytes
+from layers.places import VillageIndex
+from layers.session_import import KNOWN_HEADERS, check_session, plan_sessions, template_bytes
+from layers.tabular import TableError, read_table
+
+st.title(M.PAGE_EDUCATION)
+store = store_or_stop()
+c1, c2, c3 = st.columns(3)
+place = pick_place(store, c1, c2, "edu")
+as_of = c3.date_input("统计日期", value=dt.date.today(), key="edu_as_of")
+known = {c.campaign_id: c.name for c in campaigns(store)}
+campaign_id = st.selectbox("专项行动", ["", *known], key="edu_campaign",
+                           format_func=lambda k: known.get(k, "（当年最新）"))  # fmt: skip
+try:
+    result = compute_coverage(store, as_of, campaign_id or None, place.scope)
+except CampaignError as exc:
+    st.error(str(exc))
+    st.stop()
+campaign = result.campaign
+coverage = result.coverage
+done = int(coverage["status_code"].isin(["done", "late"]).sum())
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("已开展（村）", f"{done}/{len(coverage)}")
+m2.metric("完成率", f"{100.0 * done / len(coverage):.1f}%" if len(coverage) else "—")
+m3.metric("按期完成（村）", int((coverage["status_code"] == "done").sum()))
+days = (campaign.deadline - as_of).days
+m4.metric("距截止日期", f"{days} 天" if days >= 0 else f"已过 {-days} 天")
+st.caption(f"{campaign.name}：{campaign.deadline:%m月%d日}前每村至少 {campaign.min_sessions} 场"
+           f"（计入形式：{'、'.join(vocab.SESSION_FORMS[f] for f in campaign.counted_forms)}），"
+           f"{campaign.report_due:%m月%d日}前报送。")  # fmt: skip
+
+st_folium(
+    build_coverage_map(result.villages, coverage, os.environ.get("SHOUHU_TIANDITU_KEY") or None),
+    key="edu_map", returned_objects=[], use_container_width=True, height=460,
+)  # fmt: skip
+
+st.subheader("尚未开展的村（按剩余天数、儿童人数排序）")
+todo = still_to_hold(coverage)
+st.dataframe(
+    todo[["village_name", "status", "planned_date", "children_in_scope", "days_to_deadline",
+          "directors", "director_phones"]].rename(columns={
+        "village_name": "村（社区）", "status": "状态", "planned_date": "计划日期",
+        "children_in_scope": "留守及困境儿童", "days_to_deadline": "距截止（天）",
+        "directors": "儿童主任", "director_phones": "联系电话"}),
+    hide_index=True, use_container_width=True,
+)  # fmt: skip
+
+st.subheader("各村完成情况")
+st.dataframe(
+    coverage[["village_name", "status", "sessions_counted", "first_counted_date", "topics",
+              "children_in_scope", "directors_count"]].rename(columns={
+        "village_name": "村（社区）", "status": "状态", "sessions_counted": "计入场次",
+        "first_counted_date": "首次宣讲", "topics": "主题", "children_in_scope": "留守及困境儿童",
+        "directors_count": "儿童主任人数"}),
+    hide_index=True, use_container_width=True,
+)  # fmt: skip
+with st.expander("村 × 主题（计入的宣讲场次）"):
+    matrix = result.matrix.copy()
+    names = dict(zip(coverage["village_code"], coverage["village_name"], strict=True))
+    matrix.index = matrix.index.map(names)
+    st.dataframe(matrix, use_container_width=True)
+if len(result.staffing):
+    st.warning(M.EDU_STAFFING.format(n=len(result.staffing)))
+    st.dataframe(result.staffing[["village_name", "children_in_scope", "directors_count"]].rename(
+        columns={"village_name": "村（社区）", "children_in_scope": "留守及困境儿童",
+                 "directors_count": "儿童主任人数"}), hide_index=True)  # fmt: skip
+
+townships = store.read_layer("townships")
+t_names = dict(zip(townships["township_code"], townships["name"], strict=True))
+st.download_button(
+    f"下载{t_names.get(place.township, '')}宣讲情况报送表（Excel）",
+    report_bytes(result, place.township, t_names.get(place.township, "")),
+    f"宣讲情况_{place.township}_{as_of:%Y%m%d}.xlsx", key="edu_report",
+)  # fmt: skip
+
+if store.scope.can("import"):
+    st.subheader("登记宣讲")
+    index = VillageIndex(result.villages)
+    with st.form("edu_session", clear_on_submit=True):
+        f1, f2 = st.columns(2)
+        village = f1.selectbox("宣讲的村（社区）", list(place.village_names) if not place.village
+                               else [place.village], format_func=place.village_names.get,
+                               key="edu_form_village")  # fmt: skip
+        held = f2.radio("状态", ["已开展", "计划中"], horizontal=True, key="edu_held")
+        day = f1.date_input("日期（已开展填宣讲日期，计划中填计划日期）", value=as_of,
+                            key="edu_day")  # fmt: skip
+        form = f2.selectbox("形式", list(vocab.SESSION_FORMS), format_func=vocab.SESSION_FORMS.get,
+                            key="edu_form")  # fmt: skip
+        topics = st.multiselect("主题", list(vocab.SESSION_TOPICS), default=["drowning"],
+                                format_func=vocab.SESSION_TOPICS.get, key="edu_topics")  # fmt: skip
+        g1, g2, g3 = st.columns(3)
+        presenter = g1.text_input("宣讲人", key="edu_presenter")
+        kids = g2.number_input("参加儿童人数", min_value=0, step=1, key="edu_kids")
+        adults = g3.number_input("参加监护人人数", min_value=0, step=1, key="edu_adults")
+        photos = st.file_uploader("佐证照片（可多张）", accept_multiple_files=True,
+                                  type=["jpg", "jpeg", "png"], key="edu_photos")  # fmt: skip
+        note = st.text_input("备注", key="edu_note")
+        submitted = st.form_submit_button("保存宣讲记录", key="edu_save")
+    if submitted:
+        values = {
+            "village_code": village,
+            "session_date": day if held == "已开展" else None,
+            "planned_date": day if held == "计划中" else None,
+            "form": vocab.SESSION_FORMS[form],
+            "topics": "、".join(vocab.SESSION_TOPICS[t] for t in topics),
+            "presenter": presenter, "attendance_children": int(kids),
+            "attendance_guardians": int(adults), "evidence_count": len(photos or []),
+            "note": "；".join(filter(None, [note, *(p.name for p in photos or [])])) or None,
+        }  # fmt: skip
+        row, problems = check_session(values, index, campaign, 0)
+        if problems:
+            st.error("\n\n".join(f"{p.column}：{p.problem}。{p.fix}" for p in problems))
+        else:
+            store.write_layers({"education_sessions": pd.DataFrame([row])}, upsert=True)
+            st.session_state["edu_saved"] = M.EDU_SAVED.format(village=place.village_names.get(
+                village, village))  # fmt: skip
+            st.rerun()
+    if "edu_saved" in st.session_state:
+        st.success(st.session_state.pop("edu_saved"))
+
+    st.subheader("从模板导入宣讲记录")
+    st.download_button("下载宣讲记录模板（Excel）", template_bytes(), "宣讲记录模板.xlsx",
+                       key="edu_template")  # fmt: skip
+    upload = st.file_uploader("选择填好的模板（.xlsx 或 .csv）", type=["xlsx", "csv"],
+                              key="edu_file")  # fmt: skip
+    if upload is not None and st.button("检查并导入（全部正确才写入）", key="edu_import"):
+        try:
+            table = read_table(upload.getvalue(), upload.name, KNOWN_HEADERS)
+        except TableError as exc:
+            st.error(str(exc))
+            st.stop()
+        frame, problems = plan_sessions(store, table, campaign)
+        if problems:
+            st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
+            st.dataframe([p.as_dict() for p in problems], hide_index=True)
+        else:
+            store.write_layers({"education_sessions": frame}, upsert=True)
+            st.session_state["edu_saved"] = f"已导入 {len(frame)} 条宣讲记录。"
+            st.rerun()
