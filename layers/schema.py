@@ -103,3 +103,20 @@ AUDIT = sa.Table(
     sa.Column("detail", sa.Text, comment="详情（JSON，旧值与新值等）"),
     comment="审计日志（只追加）",
 )
+
+# Evidence files (photos of a safety talk and, later, of inspections and sweeps), kept in the
+# database so a backup of the store is complete. Scoped by village like the records they prove.
+EVIDENCE = sa.Table(
+    "shouhu_evidence",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True, comment="序号"),
+    sa.Column("record_layer", sa.Text, nullable=False, comment="所属记录的图层"),
+    sa.Column("record_id", sa.Text, nullable=False, index=True, comment="所属记录"),
+    sa.Column("village_code", sa.Text, nullable=False, index=True, comment="村（社区）代码"),
+    sa.Column("filename", sa.Text, nullable=False, comment="文件名"),
+    sa.Column("media_type", sa.Text, nullable=False, comment="类型"),
+    sa.Column("content", sa.LargeBinary, nullable=False, comment="内容"),
+    sa.Column("uploaded_at", sa.DateTime, nullable=False, comment="上传时间（UTC）"),
+    sa.Column("uploaded_by", sa.Text, nullable=False, comment="上传账号"),
+    comment="佐证材料",
+)

@@ -9,6 +9,7 @@ import time
 
 import openpyxl
 import pandas as pd
+import pytest
 
 from app.cli import main
 from app.coverage_service import compute_coverage
@@ -187,3 +188,32 @@ def test_education_page_records_a_session(monkeypatch, tmp_path, demo_frames, gp
     at.date_input(key="edu_day").set_value(dt.date(2025, 7, 30))  # outside the campaign year
     at.button(key="edu_save").click().run()
     assert any("不在行动年度" in e.value for e in at.error)
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_evidence_photos_are_kept_scoped_and_checked(store, demo_frames):
+    from layers.access import AccessDenied, Scope
+    from layers.evidence import EvidenceError
+    from layers.store.scoped import ScopedStore
+
+    store.write_layers({"villages": demo_frames["villages"]}, replace=True)
+    mine, other = sorted(demo_frames["villages"]["village_code"])[:2]
+    director = ScopedStore(store, Scope("d_ev", "village_director", (mine,)))
+    added = director.add_evidence("education_sessions", "E1", mine,
+                                  [("现场.jpg", JPEG), ("签到.png", PNG)])  # fmt: skip
+    assert added == 2 and director.evidence_counts(["E1", "E2"]) == {"E1": 2}
+    files = director.evidence_files("E1")
+    assert [(f[0], f[1]) for f in files] == [("现场.jpg", "image/jpeg"), ("签到.png", "image/png")]
+    assert files[0][2] == JPEG
+    with pytest.raises(AccessDenied):
+        director.add_evidence("education_sessions", "E2", other, [("x.jpg", JPEG)])
+    with pytest.raises(EvidenceError, match="不是 JPG 或 PNG"):
+        director.add_evidence(
+            "education_sessions", "E3", mine, [("a.jpg", JPEG), ("b.pdf", b"%PDF")]
+        )
+    assert director.evidence_counts(["E3"]) == {}  # none of the lot was kept
+    neighbour = ScopedStore(store, Scope("d_ev2", "village_director", (other,)))
+    assert neighbour.evidence_files("E1") == [] and neighbour.evidence_counts(["E1"]) == {}

@@ -14,7 +14,9 @@ from app.views.common import pick_place, store_or_stop
 from geo import vocab
 from geo.coverage import CampaignError, still_to_hold
 from layers.coverage_report import report_bytes
+from layers.evidence import EvidenceError, media_type
 from layers.places import VillageIndex
+from layers.problems import Problem
 from layers.session_import import KNOWN_HEADERS, check_session, plan_sessions, template_bytes
 from layers.tabular import TableError, read_table
 
@@ -120,18 +122,46 @@ if store.scope.can("import"):
             "topics": "、".join(vocab.SESSION_TOPICS[t] for t in topics),
             "presenter": presenter, "attendance_children": int(kids),
             "attendance_guardians": int(adults), "evidence_count": len(photos or []),
-            "note": "；".join(filter(None, [note, *(p.name for p in photos or [])])) or None,
+            "note": note or None,
         }  # fmt: skip
         row, problems = check_session(values, index, campaign, 0)
+        try:  # photos are checked before anything is saved
+            for photo in photos or []:
+                media_type(photo.name, photo.getvalue())
+        except EvidenceError as exc:
+            problems.append(Problem(0, "佐证照片", str(exc), "请只上传 10 MB 以内的 JPG/PNG 照片"))
         if problems:
             st.error("\n\n".join(f"{p.column}：{p.problem}。{p.fix}" for p in problems))
         else:
             store.write_layers({"education_sessions": pd.DataFrame([row])}, upsert=True)
+            try:
+                store.add_evidence("education_sessions", row["session_id"], row["village_code"],
+                                   [(p.name, p.getvalue()) for p in photos or []])  # fmt: skip
+            except EvidenceError as exc:
+                st.error(f"宣讲记录已保存，但照片未保存：{exc}")
+                st.stop()
             st.session_state["edu_saved"] = M.EDU_SAVED.format(village=place.village_names.get(
                 village, village))  # fmt: skip
             st.rerun()
     if "edu_saved" in st.session_state:
         st.success(st.session_state.pop("edu_saved"))
+
+    with st.expander("查看佐证照片"):
+        held = result.sessions[pd.to_datetime(result.sessions["session_date"]).notna()]
+        labels = {
+            sid: f"{place.village_names.get(v, v)} {pd.Timestamp(d):%m-%d} "
+            f"{vocab.SESSION_FORMS.get(f, f)}"
+            for sid, v, d, f in zip(held["session_id"], held["village_code"],
+                                    held["session_date"], held["form"], strict=True)
+        }  # fmt: skip
+        counts = store.evidence_counts(list(labels))
+        with_files = [sid for sid in labels if counts.get(sid)]
+        if not with_files:
+            st.caption("还没有上传佐证照片。")
+        else:
+            chosen = st.selectbox("宣讲", with_files, format_func=labels.get, key="edu_evidence")
+            for name, _kind, content in store.evidence_files(chosen):
+                st.image(content, caption=name, width=320)
 
     st.subheader("从模板导入宣讲记录")
     st.download_button("下载宣讲记录模板（Excel）", template_bytes(), "宣讲记录模板.xlsx",

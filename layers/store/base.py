@@ -25,6 +25,7 @@ from layers.access import SCOPED_LAYERS, Scope
 from layers.accounts import Accounts
 from layers.catalogue import Layer, conform, get_layer
 from layers.errors import StoreError
+from layers.evidence import Evidence
 
 Bbox = tuple[float, float, float, float]
 ANALYSIS_EPSG = "analysis_epsg"
@@ -104,6 +105,10 @@ class Store(ABC):
     @abstractmethod
     def accounts(self) -> Accounts:
         """Users and the audit log kept with this store's data."""
+
+    @abstractmethod
+    def evidence(self) -> Evidence:
+        """Evidence files (photos) kept with this store's data."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release connections; the default has none."""

@@ -22,6 +22,7 @@ from layers.access import Scope
 from layers.accounts import Accounts, sqlite_accounts
 from layers.catalogue import LAYERS, Layer, empty_frame
 from layers.errors import SchemaBehindError, StoreError
+from layers.evidence import Evidence, sqlite_evidence
 from layers.store.base import Bbox, Store
 
 # Bump with an upgrade step in `_UPGRADES` whenever the catalogue changes a GeoPackage table.
@@ -149,6 +150,10 @@ class GeoPackageStore(Store):
         if self._accounts is None:
             self._accounts = sqlite_accounts(self.path)
         return self._accounts
+
+    def evidence(self) -> Evidence:
+        self._ready()
+        return sqlite_evidence(self.path)
 
     def get_setting(self, key: str) -> str | None:
         self._ready()

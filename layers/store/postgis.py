@@ -30,6 +30,7 @@ from layers.access import Scope
 from layers.accounts import Accounts, check_password
 from layers.catalogue import LAYERS, Layer
 from layers.errors import SchemaBehindError, StoreError, mask_url, scrub
+from layers.evidence import Evidence
 from layers.schema import GEOMETRY_COLUMN, METRIC_COLUMN, SETTINGS, SPATIAL_TABLES, TABLES
 from layers.store.base import ANALYSIS_EPSG, Bbox, Store, _code_filter
 
@@ -237,6 +238,11 @@ class PostGISStore(Store):
     def accounts(self) -> Accounts:
         self._ready()
         return Accounts(self.engine)
+
+    def evidence(self) -> Evidence:
+        """Evidence files; each connection sets the user's scope for row-level security."""
+        self._ready()
+        return Evidence(self._connect)
 
     def get_setting(self, key: str) -> str | None:
         self._ready()

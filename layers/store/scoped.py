@@ -34,6 +34,25 @@ class ScopedStore:
     def accounts(self) -> Accounts:
         return self._store.accounts()
 
+    def add_evidence(
+        self, layer: str, record_id: str, village_code: str, files: list[tuple[str, bytes]]
+    ) -> int:
+        """Keep photos of a record in the user's villages (logged)."""
+        if self.scope.counting or self.scope.role == "viewer":
+            raise AccessDenied("只读账号不能上传佐证材料。")
+        added = self._store.evidence().add(
+            self.scope, layer, record_id, village_code, files, self.scope.username
+        )
+        self.accounts().audit(self.scope.username, "write", layer="shouhu_evidence",
+                              record_id=record_id, rows=added)  # fmt: skip
+        return added
+
+    def evidence_counts(self, record_ids: list[str]) -> dict[str, int]:
+        return self._store.evidence().counts(self.scope, record_ids)
+
+    def evidence_files(self, record_id: str) -> list[tuple[str, str, bytes]]:
+        return self._store.evidence().files(self.scope, record_id)
+
     def analysis_crs(self) -> AnalysisCRS:
         return self._store.analysis_crs()
 
