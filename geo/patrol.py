@@ -17,7 +17,7 @@ import pandas as pd
 from geo import vocab
 
 PRIORITY_WEIGHTS: dict = {
-    "child_by_tier": {"high": 5.0, "medium": 3.0, "low": 2.0, "none": 1.0},
+    "child_by_tier": {"high": 2.0, "medium": 1.0, "low": 0.5, "none": 0.2},
     "item": {"missing": 8.0, "damaged": 5.0, "unknown": 3.0, "present": 0.0},
     "fence": {"missing": 6.0, "damaged": 4.0, "unknown": 2.0, "present": 0.0},
     "water_type": {"reservoir": 8.0, "river": 6.0, "pond": 5.0, "dam": 4.0},
