@@ -12,11 +12,13 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from app import education_cli, transfer_cli
+from app import education_cli, patrol_cli, transfer_cli
 from geo.coverage import CampaignError
 from geo.crs import CRSError, analysis_crs
+from geo.patrol import WeightsError
 from geo.proximity import ProximityError
 from geo.risk import RulesError
+from geo.routing import RoutingError
 from layers.access import ROLES, AccessDenied
 from layers.accounts import AccountError
 from layers.errors import StoreError
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_crs.add_argument("--set", type=int, default=None, metavar="EPSG")
     transfer_cli.add_parsers(sub, _store_arg)
     education_cli.add_parsers(sub, _store_arg)
+    patrol_cli.add_parsers(sub, _store_arg)
     return parser
 
 
@@ -131,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：{exc.user_msg}", file=sys.stderr)
         return 2
     except (
-        ProximityError, RulesError, CRSError, AccountError, AccessDenied, CampaignError
+        ProximityError, RulesError, CRSError, AccountError, AccessDenied, CampaignError,
+        RoutingError, WeightsError,
     ) as exc:  # fmt: skip
         print(f"错误：{exc}", file=sys.stderr)
         return 2
@@ -149,6 +153,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _user(args)
     if args.command in ("coverage", "coverage-report", "sessions", "campaign"):
         return education_cli.run(args, _as_user)
+    if args.command == "patrol":
+        return patrol_cli.run(args, _as_user)
     if args.command == "import":
         return transfer_cli.run_import(args, _as_user)
     if args.command == "export":

@@ -72,7 +72,7 @@ def read_table(data: bytes, filename: str, known: set[str]) -> RawTable:
         )
     else:
         raise TableError(f"不支持的文件类型“{suffix or filename}”，请使用 .xlsx 或 .csv 文件。")
-    return _table(grid, merged, encoding, known)
+    return table_from_grid(grid, merged, encoding, known)
 
 
 def _xlsx_grid(data: bytes) -> tuple[list[list[object]], list[tuple[int, int, int, int]]]:
@@ -93,7 +93,7 @@ def _xlsx_grid(data: bytes) -> tuple[list[list[object]], list[tuple[int, int, in
     return grid, merged
 
 
-def _table(
+def table_from_grid(
     grid: list[list[object]],
     merged: list[tuple[int, int, int, int]],
     encoding: str,
