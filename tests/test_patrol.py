@@ -1,0 +1,235 @@
+"""Patrols: priority ordering on hand-built cases, route validity and quality against the exact
+optimum, plans on both stores, inspections (history and current status), compliance, the
+patrol sheet round trip and its bad inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import shapely
+
+from app.cli import main
+from app.patrol_service import compliance, make_plan, record_inspections, water_priorities
+from geo.patrol import WeightsError, priorities, weights
+from geo.routing import RoutingError, plan_routes, route_length
+from layers.patrol_record import read_records
+from layers.patrol_sheets import sheet_html, sheets_xlsx
+
+DATE = dt.date(2026, 7, 20)
+
+
+def _water(wid, wtype="pond", statuses=("present",) * 5, last="2026-07-19", x=107.1):
+    sign, buoy, rope, pole, fence = statuses
+    return {"water_id": wid, "name": wid, "water_type": wtype, "village_code": "999901001200",
+            "sign_status": sign, "buoy_status": buoy, "rope_status": rope, "pole_status": pole,
+            "fence_status": fence, "last_inspection_date": pd.Timestamp(last) if last else None,
+            "geometry": shapely.Point(x, 29.9)}  # fmt: skip
+
+
+def test_priority_orders_by_children_equipment_type_and_days():
+    waters = pd.DataFrame([
+        _water("W_ok"),
+        _water("W_kids"),
+        _water("W_missing", statuses=("missing", "missing", "present", "present", "present")),
+        _water("W_never", last=None),
+        _water("W_reservoir", wtype="reservoir"),
+    ])  # fmt: skip
+    near = pd.DataFrame({"water_id": ["W_kids"] * 3, "tier_code": ["high", "high", "low"]})
+    ranked = priorities(waters, near, DATE)
+    assert ranked["water_id"].tolist() == ["W_never", "W_missing", "W_kids", "W_reservoir", "W_ok"]
+    by = ranked.set_index("water_id")
+    w = weights()
+    assert by.loc["W_kids", "priority"] - by.loc["W_ok", "priority"] == pytest.approx(
+        2 * w["child_by_tier"]["high"] + w["child_by_tier"]["low"]
+    )
+    assert by.loc["W_missing", "missing_items"] == "警示牌、救生圈"
+    assert "附近儿童3名（一级2名、三级1名）" in by.loc["W_kids", "reasons"]
+    assert "从未巡查" in by.loc["W_never", "reasons"]
+    heavy = priorities(waters, near, DATE, weights({"child_by_tier": {"high": 100}}))
+    assert heavy["water_id"].iloc[0] == "W_kids"  # weights are data
+    with pytest.raises(WeightsError, match="未知"):
+        weights({"moon": 1})
+    with pytest.raises(WeightsError, match="负数"):
+        weights({"per_day_uninspected": -1})
+
+
+def test_routes_are_valid_and_near_the_exact_optimum():
+    rng = np.random.default_rng(7)
+    for _ in range(12):
+        n = int(rng.integers(3, 9))
+        stops, base = rng.uniform(0, 6000, (n, 2)), rng.uniform(0, 6000, (1, 2))
+        route = plan_routes(stops, base, n)[0]
+        assert sorted(route.stops) == list(range(n))  # every stop once
+        best = min(route_length(list(p), stops, base[0]) for p in itertools.permutations(range(n)))
+        assert route.length_m <= best * 1.05 + 1  # within 5 % (and metre rounding)
+        assert route.length_m == pytest.approx(route_length(route.stops, stops, base[0]), abs=n)
+    stops, bases = rng.uniform(0, 9000, (20, 2)), rng.uniform(0, 9000, (3, 2))
+    routes = plan_routes(stops, bases, 7)
+    visited = [s for r in routes for s in r.stops]
+    assert sorted(visited) == list(range(20)) and max(len(r.stops) for r in routes) <= 7
+    for r in routes:  # each starts and ends at its own base
+        assert r.length_m == pytest.approx(route_length(r.stops, stops, bases[r.team - 1]),
+                                           abs=len(r.stops) + 1)  # fmt: skip
+    assert [r.stops for r in plan_routes(stops, bases, 7)] == [r.stops for r in routes]
+    with pytest.raises(RoutingError, match="多于"):
+        plan_routes(stops, bases, 6)
+    with pytest.raises(RoutingError, match="至少为 1"):
+        plan_routes(stops, bases[:0], 7)
+
+
+def test_both_stores_give_the_same_plan(demo_store):
+    plan = make_plan(demo_store, DATE, 3, 5)
+    assert len(plan.plan) == 15 and plan.plan.groupby("team").size().max() <= 5
+    assert list(plan.plan.columns[:11]) == ["team", "stop", "water_id", "water_name",
+                                            "water_type", "village_code", "lon", "lat",
+                                            "priority", "leg_m", "missing_items"]  # fmt: skip
+    ranked = water_priorities(demo_store, DATE)
+    assert set(plan.plan["water_id"]) == set(ranked["water_id"].head(15))
+
+
+@pytest.mark.postgis
+def test_plans_agree_across_stores(demo_frames, gpkg_template, pg_server, pg_template, tmp_path):
+    import shutil
+
+    from layers.store.gpkg import GeoPackageStore
+    from layers.store.postgis import PostGISStore
+
+    path = tmp_path / "d.gpkg"
+    shutil.copyfile(gpkg_template, path)
+    gpkg = GeoPackageStore(path)
+    pg = PostGISStore(pg_server.create_database("patrol_same", template=pg_template))
+    plans = []
+    for store in (gpkg, pg):
+        store.write_layers(demo_frames, replace=True)
+        plans.append(make_plan(store, DATE, 3, 5).plan)
+    pg.close()
+    pd.testing.assert_frame_equal(plans[0], plans[1], check_dtype=False)
+
+
+def test_bad_plan_requests_are_refused(demo_store):
+    with pytest.raises(RoutingError, match="至少为 1"):
+        make_plan(demo_store, DATE, 0)
+    with pytest.raises(RoutingError, match="多于可巡查的水域"):
+        make_plan(demo_store, DATE, 10_000)
+    with pytest.raises(RoutingError, match="不在本辖区"):
+        make_plan(demo_store, DATE, 2, 3, bases=[(116.4, 39.9)])
+
+
+def _filled_sheet(plan, rows: dict[int, list]) -> bytes:
+    """The team sheets with findings written into the given data rows (sheet row -> values)."""
+    book = openpyxl.load_workbook(io.BytesIO(sheets_xlsx(plan, "测试")))
+    sheet = book.worksheets[0]
+    for row, values in rows.items():
+        for col, value in enumerate(values, start=10):
+            sheet.cell(row, col, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_inspections_keep_history_update_status_and_drive_compliance(store, demo_frames):
+    store.write_layers(demo_frames, replace=True)
+    plan = make_plan(store, DATE, 2, 3)
+    from app.patrol_service import save_plan
+
+    save_plan(store, plan)
+    first = plan.plan.iloc[0]
+    ok = ["2026-07-20 09:30", "王巡查", "完好", "缺失", "完好", "损坏", "完好", 2, "有人钓鱼"]
+    data = _filled_sheet(plan, {4: ok})
+    ids = set(store.read_layer("water_bodies", columns=[])["water_id"])
+    records, problems = read_records(data, ids)
+    assert not problems and len(records) == 1 and records[0]["water_id"] == first["water_id"]
+    history = store.read_layer("inspections")
+    before = int((history["water_id"] == first["water_id"]).sum())
+    record_inspections(store, records)
+    water = store.read_layer("water_bodies").set_index("water_id").loc[first["water_id"]]
+    assert (water["buoy_status"], water["pole_status"]) == ("missing", "damaged")
+    assert water["last_inspection_date"] == pd.Timestamp(DATE)
+    older = dict(records[0], inspected_at=pd.Timestamp("2026-07-01 08:00"),
+                 buoy_status="present", pole_status="present")  # fmt: skip
+    record_inspections(store, [older])  # an older sheet entered late: history, not status
+    water = store.read_layer("water_bodies").set_index("water_id").loc[first["water_id"]]
+    assert water["buoy_status"] == "missing"
+    history = store.read_layer("inspections")
+    assert (history["water_id"] == first["water_id"]).sum() == before + 2
+    result = compliance(store, DATE)
+    team1 = result["per_team"].set_index("team").loc["第1组"]
+    assert (team1["planned"], team1["checked"], team1["missed"]) == (3, 1, 2)
+    assert first["water_id"] not in set(result["stale"]["water_id"])
+    items = result["open_items"]
+    mine = items[items["water_id"] == first["water_id"]]
+    assert sorted(mine["item"]) == ["救生圈", "救生杆"]
+
+
+def test_patrol_sheet_bad_inputs_name_the_row_and_field(demo_store):
+    plan = make_plan(demo_store, DATE, 1, 3)
+    ids = set(demo_store.read_layer("water_bodies", columns=[])["water_id"])
+    bad = _filled_sheet(plan, {
+        4: ["昨天", "王", "完好", "完好", "完好", "完好", "完好", 0, None],
+        5: ["2026-07-20 10:00", "王", "还行", "完好", "完好", "完好", "完好", "两个", None],
+    })  # fmt: skip
+    records, problems = read_records(bad, ids)
+    fields = {(p.row, p.column.split("·")[1]) for p in problems}
+    assert {(4, "巡查时间"), (5, "警示牌"), (5, "发现儿童人数")} <= fields
+    book = openpyxl.load_workbook(io.BytesIO(_filled_sheet(plan, {})))
+    book.worksheets[0].cell(3, 11).value = "巡逻员"  # an edited header
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _records, problems = read_records(buffer.getvalue(), ids)
+    assert "缺少或改动了列：巡查人" in problems[0].problem
+    edited = _filled_sheet(plan, {4: ["2026-07-20 09:30", "王", *["完好"] * 5, 0, None]})
+    book = openpyxl.load_workbook(io.BytesIO(edited))
+    book.worksheets[0].cell(4, 2).value = "W_NOPE"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _records, problems = read_records(buffer.getvalue(), ids)
+    assert problems[0].row == 4 and "W_NOPE" in problems[0].problem
+
+
+def test_cli_plan_prints_lengths_and_writes_sheets(demo_frames, gpkg_template, tmp_path, capsys):
+    import shutil
+
+    from layers.store.gpkg import GeoPackageStore
+
+    path = tmp_path / "d.gpkg"
+    shutil.copyfile(gpkg_template, path)
+    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    out, sheets = tmp_path / "plan.csv", tmp_path / "sheets"
+    args = ["patrol", "plan", "--date", "2026-07-20", "--teams", "2", "--stops-per-team", "4",
+            "--out", str(out), "--sheets", str(sheets), "--store", str(path)]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    plan = pd.read_csv(out, dtype={"water_id": str})
+    for team in (1, 2):
+        legs = plan.loc[plan["team"] == team, "leg_m"].sum()
+        assert f"第{team}组：4 站" in printed
+        assert legs > 0
+    assert GeoPackageStore(path).count("patrols") == 8
+    html = (sheets / "巡查单_20260720_第1组.html").read_text("utf-8")
+    assert "<svg" in html and "http" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "内部资料" in html
+    filled = sheets / "巡查单_20260720.xlsx"
+    book = openpyxl.load_workbook(filled)
+    for col, value in enumerate(["2026-07-20 09:30", "王", *["完好"] * 5, 0, None], start=10):
+        book.worksheets[0].cell(4, col, value)
+    book.save(filled)
+    assert main(["patrol", "record", str(filled), "--store", str(path)]) == 0
+    assert "已登记 1 条" in capsys.readouterr().out
+    assert main(["patrol", "plan", "--date", "2026-07-20", "--teams", "0", "--out", str(out),
+                 "--store", str(path)]) == 2  # fmt: skip
+    assert "至少为 1" in capsys.readouterr().err
+
+
+def test_printable_sheet_numbers_every_stop(demo_store):
+    plan = make_plan(demo_store, DATE, 1, 4)
+    villages = demo_store.read_layer("villages")
+    html = sheet_html(plan, 1, villages, demo_store.analysis_crs().epsg, "测试")
+    assert html.count("<circle") == 4 and "出发点" in html
+    for name in plan.plan["water_name"]:
+        assert name in html
