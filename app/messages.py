@@ -69,3 +69,4 @@ TRANSFER_DONE = "已导入：新增 {新增}，更新 {更新}，不变 {不变}
 PAGE_EDUCATION = "安全教育"
 EDU_STAFFING = "有 {n} 个村留守及困境儿童超过 30 人、儿童主任少于 2 人，应增配儿童主任。"
 EDU_SAVED = "已保存{village}的宣讲记录。"
+PAGE_PATROL = "巡查"

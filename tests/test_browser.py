@@ -354,3 +354,29 @@ def test_recording_a_session_changes_the_village_colour(app_url, page, demo_fram
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "education.png"), full_page=True)
     assert page.external_requests == []
+
+
+def test_a_patrol_plan_shows_routes_on_the_map(app_url, page):
+    """Generate a plan for 2 teams on the demo township and see both routes and every numbered
+    stop on the (tile-free) map."""
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
+    _open(page, "巡查")
+    page.get_by_role("tab", name="巡查计划").click()
+    page.get_by_role("button", name="生成计划").click()
+    page.get_by_text("第1组路线").wait_for(timeout=60_000)
+    deadline = time.time() + 60
+    frame = None
+    while time.time() < deadline:
+        for f in page.frames:
+            if "st_folium" in f.url and f.locator(".shouhu-stop").count():
+                frame = f
+        if frame is not None:
+            break
+        page.wait_for_timeout(500)
+    assert frame is not None, "no route map"
+    assert frame.locator(".shouhu-stop").count() == 18  # 3 teams x 6 stops (the defaults)
+    assert frame.locator(".shouhu-base").count() == 3
+    assert frame.locator("path.leaflet-interactive[stroke='#c62828']").count() >= 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "patrol_plan.png"), full_page=True)
+    assert page.external_requests == []

@@ -233,3 +233,47 @@ def test_printable_sheet_numbers_every_stop(demo_store):
     assert html.count("<circle") == 4 and "出发点" in html
     for name in plan.plan["water_name"]:
         assert name in html
+
+
+def test_patrol_page_plans_records_and_shows_compliance(monkeypatch, demo_frames, gpkg_template,
+                                                        tmp_path):  # fmt: skip
+    import shutil
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from layers.access import Scope
+    from layers.store.gpkg import GeoPackageStore
+    from tests.test_app_pages import APP
+
+    path = tmp_path / "d.gpkg"
+    shutil.copyfile(gpkg_template, path)
+    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SHOUHU_STORE", str(path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    at.session_state["scope"] = Scope("admin", "county_admin", (county,))
+    at.session_state["last_active"] = time.monotonic()
+    at.run()
+    at.switch_page("views/patrol_page.py").run()
+    assert not at.exception, at.exception
+    at.date_input(key="patrol_date").set_value(DATE).run()
+    at.number_input(key="plan_teams").set_value(2)
+    at.number_input(key="plan_stops").set_value(3)
+    at.button(key="plan_make").click().run()
+    assert not at.exception, at.exception
+    plan = at.session_state["patrol_plan"]
+    assert len(plan.plan) == 6 and [m.label for m in at.metric][:2] == ["第1组路线", "第2组路线"]
+    at.button(key="plan_save").click().run()
+    assert GeoPackageStore(path).count("patrols") == 6
+    first = plan.plan.iloc[0]["water_id"]
+    at.selectbox(key="insp_water").set_value(first)
+    at.selectbox(key="insp_buoy").set_value("missing")
+    at.button(key="insp_save").click().run()
+    assert not at.exception, at.exception
+    water = GeoPackageStore(path).read_layer("water_bodies").set_index("water_id").loc[first]
+    assert water["buoy_status"] == "missing"
+    at.text_input(key="plan_base").set_value("116.4,39.9")
+    at.button(key="plan_make").click().run()
+    assert any("不在本辖区" in e.value for e in at.error)
