@@ -156,6 +156,11 @@ def save_plan(store, plan: PatrolPlan) -> int:
 INSPECTION_ITEMS = [*vocab.FOUR_ITEMS, "fence"]
 
 
+def inspection_id(water_id: str, at) -> str:
+    """One inspection per water body and minute: a sheet entered twice is not doubled."""
+    return f"I{water_id}{pd.Timestamp(at):%Y%m%d%H%M}"
+
+
 def inspection_rows(store, records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Inspection rows to add and the water bodies whose current status they change (only when
     an inspection is newer than the water body's last one: the history is never overwritten)."""
@@ -165,7 +170,7 @@ def inspection_rows(store, records: list[dict]) -> tuple[pd.DataFrame, pd.DataFr
         water = waters.loc[r["water_id"]]
         at = pd.Timestamp(r["inspected_at"])
         rows.append({
-            "inspection_id": f"I{r['water_id']}{at:%Y%m%d%H%M}",
+            "inspection_id": inspection_id(r["water_id"], at),
             "water_id": r["water_id"], "county_code": water["county_code"],
             "township_code": water["township_code"], "village_code": water["village_code"],
             "inspected_at": at, "patroller": r.get("patroller"),

@@ -13,6 +13,7 @@ from app.patrol_map import build_priority_map, build_route_map
 from app.patrol_service import (
     INSPECTION_ITEMS,
     compliance,
+    inspection_id,
     make_plan,
     record_inspections,
     save_plan,
@@ -124,9 +125,9 @@ with tab_record:
                       "photo_count": len(files), "note": note or None}  # fmt: skip
             record_inspections(store, [record])
             if files:
-                at = pd.Timestamp(record["inspected_at"])
                 village = ranked.set_index("water_id").loc[water, "village_code"]
-                store.add_evidence("inspections", f"I{water}{at:%Y%m%d%H%M}", village, files)
+                record_id = inspection_id(water, record["inspected_at"])
+                store.add_evidence("inspections", record_id, village, files)
             st.success(f"已保存 {names[water]} 的巡查记录；当前设备状态已更新。")
         upload = st.file_uploader("或上传填好的巡查单（Excel）", type=["xlsx"], key="insp_file")
         if upload is not None and st.button("检查并登记（全部正确才写入）", key="insp_import"):
