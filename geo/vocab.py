@@ -45,6 +45,14 @@ POINT_HAZARD_TYPES: dict[str, str] = {
     "other": "其他",
 }
 
+# Checklist items of a flood-season sweep.
+SWEEP_STATUSES: dict[str, str] = {
+    "pending": "待排查",
+    "safe": "已排查无隐患",
+    "rectify": "需整改",
+    "rectified": "已整改",
+}
+
 SLOPE_GRADES: dict[str, str] = {
     "high": "高",
     "medium": "中",

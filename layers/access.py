@@ -44,7 +44,15 @@ PERSON_LAYERS = frozenset({"households", "children"})
 # Layers whose rows belong to a village and are only read within scope. Reference layers
 # (townships, villages, water bodies, slopes, facilities) are hazard and map data for everyone.
 SCOPED_LAYERS = frozenset(
-    {"households", "children", "directors", "inspections", "education_sessions", "patrols"}
+    {
+        "households",
+        "children",
+        "directors",
+        "inspections",
+        "education_sessions",
+        "patrols",
+        "sweep_items",
+    }
 )
 _CODE = re.compile(r"^\d+$")
 

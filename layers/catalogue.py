@@ -304,6 +304,43 @@ CAMPAIGNS = Layer(
     ),
 )  # fmt: skip
 
+SWEEPS = Layer(
+    name="sweeps",
+    label="汛期隐患排查",
+    key="sweep_id",
+    admin_level="county_code",
+    columns=(
+        Column("sweep_id", "text", "排查编号", required=True),
+        *_admin("county_code"),
+        Column("name", "text", "名称", required=True),
+        Column("start_date", "date", "开始日期", required=True),
+        Column("end_date", "date", "结束日期", required=True),
+        Column("scope_codes", "text", "范围（乡镇代码，逗号分隔）", required=True),
+        Column("radius_m", "float", "排查半径（米）", required=True),
+    ),
+)
+
+SWEEP_ITEMS = Layer(
+    name="sweep_items",
+    label="隐患排查项",
+    key="item_id",
+    columns=(
+        Column("item_id", "text", "排查项编号", required=True),
+        Column("sweep_id", "text", "排查编号", required=True),
+        Column("facility_id", "text", "场所编号", required=True),
+        *_admin("village_code"),
+        Column("item_kind", "text", "类别", required=True),
+        Column("hazard_id", "text", "隐患编号"),
+        Column("label", "text", "排查内容", required=True),
+        Column("status", "text", "状态", required=True, choices=vocab.SWEEP_STATUSES),
+        Column("responsible", "text", "责任人"),
+        Column("due_date", "date", "整改期限"),
+        Column("note", "text", "备注"),
+        Column("updated_at", "datetime", "更新时间"),
+        Column("updated_by", "text", "更新人"),
+    ),
+)
+
 PATROLS = Layer(
     name="patrols",
     label="巡河巡塘",
@@ -335,6 +372,8 @@ LAYERS: dict[str, Layer] = {
         INSPECTIONS,
         EDUCATION_SESSIONS,
         CAMPAIGNS,
+        SWEEPS,
+        SWEEP_ITEMS,
         PATROLS,
     )
 }

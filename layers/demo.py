@@ -70,6 +70,7 @@ def generate(seed: int = 1, scale: str = "town") -> dict[str, pd.DataFrame]:
             _township(rng, spec, county_code, township_code, t_index, (x0, y0), parts)
             t_index += 1
         parts["campaigns"].append(_campaign(county_code, spec.townships_per_county))
+        parts["sweeps"].append(_sweep(county_code, spec.townships_per_county))
     out = {}
     for name, frames in parts.items():
         layer = LAYERS[name]
@@ -157,6 +158,11 @@ def _township(rng, spec: Scale, county_code, township_code, t_index, origin, par
         _facilities(rng, villages, v_codes, v_names, t_name, admin_t, township_code)
     )
     parts["education_sessions"].append(_sessions(rng, v_codes, admin_t, township_code))
+    # Its own generator: adding point hazards leaves every earlier layer as it was.
+    hazard_rng = np.random.default_rng([t_index, 8])
+    parts["point_hazards"].append(
+        _point_hazards(hazard_rng, parts["facilities"][-1], villages, v_codes, admin_t)
+    )
 
 
 def _place_name(rng, k: int) -> str:
@@ -394,6 +400,41 @@ def _facilities(rng, villages, v_codes, v_names, t_name, admin_t, township_code)
             }
         )
     return pd.DataFrame(rows)
+
+
+HAZARD_WORDS = {"dangerous_wall": "危墙", "dilapidated_building": "危房",
+                "blocked_drainage": "排水沟堵塞", "other": "隐患点"}  # fmt: skip
+
+
+def _point_hazards(rng, facilities, villages, v_codes, admin_t) -> pd.DataFrame:
+    """A few hazards recorded near some facilities (within ~400 m), in metres like the rest."""
+    rows = []
+    for k, fac in enumerate(facilities.itertuples(index=False)):
+        if rng.random() > 0.5:
+            continue
+        kind = str(rng.choice(list(HAZARD_WORDS)))
+        point = shapely.Point(
+            fac.geometry.x + rng.normal(0, 200), fac.geometry.y + rng.normal(0, 200)
+        )
+        inside = [i for i, v in enumerate(villages) if v.covers(point)]
+        if not inside:
+            continue
+        rows.append({**admin_t, "village_code": v_codes[inside[0]],
+                     "hazard_id": f"P{v_codes[inside[0]]}{k:03d}", "name": HAZARD_WORDS[kind],
+                     "hazard_type": kind, "found_date": dt.date(REFERENCE_DATE.year, 6, 20),
+                     "photo_count": 0, "note": None, "geometry": point})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _sweep(county_code: str, townships: int) -> pd.DataFrame:
+    """The county's flood-season sweep of child facilities (汛期: June to September)."""
+    year = REFERENCE_DATE.year
+    return pd.DataFrame([{
+        "sweep_id": f"X{county_code}{year}", "county_code": county_code,
+        "name": f"{year}年汛期儿童场所隐患排查", "start_date": dt.date(year, 6, 1),
+        "end_date": dt.date(year, 9, 30), "radius_m": 500.0,
+        "scope_codes": ",".join(f"{county_code}{100 + t:03d}" for t in range(townships)),
+    }])  # fmt: skip
 
 
 def _campaign(county_code: str, townships: int) -> pd.DataFrame:

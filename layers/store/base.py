@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geo import sweep
 from geo.crs import (
     STORAGE_EPSG,
     AnalysisCRS,
@@ -180,6 +181,29 @@ class Store(ABC):
         return proximity_in_process(
             to_metric(hh, crs), to_metric(waters, crs), to_metric(slopes, crs), radius_by_type
         )
+
+    def hazards_around(
+        self,
+        radius_by_type: dict[str, float],
+        village_codes: list[str] | None = None,
+        facility_ids: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Hazards within each facility's radius (geo.sweep.HAZARD_COLUMNS), in-process; a
+        hazard across the village boundary still counts."""
+        crs = self.analysis_crs()
+        fac = self.read_layer("facilities", village_codes=village_codes)
+        if facility_ids is not None:
+            fac = fac[fac["facility_id"].isin(facility_ids)]
+        if not len(fac):
+            return pd.DataFrame(columns=sweep.HAZARD_COLUMNS)
+        bbox = _expand(tuple(fac.total_bounds), max(radius_by_type.values()) + 100)
+        layers = [
+            to_metric(self.read_layer(name, bbox=bbox, columns=cols), crs)
+            for name, cols in (("slopes", ["name", "hazard_grade"]),
+                               ("water_bodies", ["name", "water_type"]),
+                               ("point_hazards", ["name", "hazard_type"]))
+        ]  # fmt: skip
+        return sweep.hazards_around(to_metric(fac, crs), *layers, radius_by_type)
 
     def write_layer(self, name: str, frame: pd.DataFrame, replace: bool = False) -> None:
         """Write one layer (all rows or none)."""

@@ -26,7 +26,7 @@ from layers.evidence import Evidence, sqlite_evidence
 from layers.store.base import Bbox, Store
 
 # Bump with an upgrade step in `_UPGRADES` whenever the catalogue changes a GeoPackage table.
-SCHEMA_VERSION = 3  # 2: source_crs columns and the point_hazards layer; 3: campaigns
+SCHEMA_VERSION = 4  # 2: source_crs, point_hazards; 3: campaigns; 4: sweeps, sweep_items
 META_TABLE = "shouhu_meta"
 GEOMETRY_COLUMN = "geom"
 

@@ -74,6 +74,23 @@ _NEAREST_SQL = (
 )
 
 
+# Hazards around child facilities: the same exact distances in the analysis CRS, and the
+# bearing to the hazard's closest point (NULL when the facility is on or inside it).
+_SWEEP_SQL = """
+SELECT f.facility_id, x.{key} AS hazard_id, '{kind}' AS hazard_kind, x.{type_col} AS type_code,
+       x.name AS hazard_name, ST_Distance(f.geom_m, x.geom_m) AS distance_m,
+       degrees(ST_Azimuth(f.geom_m, ST_ClosestPoint(x.geom_m, f.geom_m))) AS bearing
+FROM facilities f
+JOIN {table} x ON ST_DWithin(f.geom_m, x.geom_m, {radius_case})
+WHERE {where}
+"""
+_SWEEP_LAYERS = (
+    ("slope", "slopes", "slope_id", "hazard_grade"),
+    ("water", "water_bodies", "water_id", "water_type"),
+    ("other", "point_hazards", "hazard_id", "hazard_type"),
+)
+
+
 def normalise_url(url: str) -> str:
     """Use the psycopg 3 driver for plain postgresql:// URLs."""
     for prefix in ("postgresql://", "postgres://"):
@@ -371,6 +388,55 @@ class PostGISStore(Store):
             raw = con.connection.driver_connection
             raw.execute(statement)
             raw.execute(psycopg.sql.SQL("GRANT shouhu_app TO {}").format(ident))
+
+    def hazards_around(
+        self,
+        radius_by_type: dict[str, float],
+        village_codes: list[str] | None = None,
+        facility_ids: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """geo.sweep.hazards_around pushed down: ST_DWithin on the metric geometry (GIST)."""
+        from geo import sweep
+
+        self._ready()
+        params: dict = {}
+        cases = []
+        for i, (ftype, radius) in enumerate(sorted(radius_by_type.items())):
+            params[f"t{i}"], params[f"r{i}"] = ftype, float(radius)
+            cases.append(f"WHEN :t{i} THEN :r{i}")
+        radius_case = f"CASE f.facility_type {' '.join(cases)} ELSE :r_default END"
+        params["r_default"] = sweep.DEFAULT_RADIUS_M
+        where = ["true"]
+        if village_codes is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM unnest(CAST(:codes AS text[])) AS c(code) "
+                "WHERE left(f.village_code, length(c.code)) = c.code)"
+            )
+            params["codes"] = list(village_codes)
+        if facility_ids is not None:
+            where.append("f.facility_id = ANY(CAST(:ids AS text[]))")
+            params["ids"] = list(facility_ids)
+        sql = " UNION ALL ".join(
+            _SWEEP_SQL.format(kind=kind, table=table, key=key, type_col=type_col,
+                              radius_case=radius_case, where=" AND ".join(where))
+            for kind, table, key, type_col in _SWEEP_LAYERS
+        )  # fmt: skip
+        with self._connect() as con:
+            rows = con.execute(sa.text(sql), params).all()
+        frame = pd.DataFrame(
+            rows, columns=["facility_id", "hazard_id", "hazard_kind", "type_code", "hazard_name",
+                           "distance_m", "bearing"],
+        )  # fmt: skip
+        frame["hazard_type"] = [
+            sweep.type_label(k, c) for k, c in zip(frame["hazard_kind"], frame["type_code"],
+                                                    strict=True)
+        ]  # fmt: skip
+        frame["direction"] = [
+            sweep.direction_of_bearing(b, d)
+            for b, d in zip(frame["bearing"], frame["distance_m"], strict=True)
+        ]
+        frame = frame[sweep.HAZARD_COLUMNS]
+        return frame.sort_values(["facility_id", "distance_m", "hazard_id"], ignore_index=True)
 
     def close(self) -> None:
         self.engine.dispose()
