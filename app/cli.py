@@ -12,13 +12,14 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from app import education_cli, patrol_cli, transfer_cli
+from app import education_cli, patrol_cli, sweep_cli, transfer_cli
 from geo.coverage import CampaignError
 from geo.crs import CRSError, analysis_crs
 from geo.patrol import WeightsError
 from geo.proximity import ProximityError
 from geo.risk import RulesError
 from geo.routing import RoutingError
+from geo.sweep import SweepError
 from layers.access import ROLES, AccessDenied
 from layers.accounts import AccountError
 from layers.errors import StoreError
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer_cli.add_parsers(sub, _store_arg)
     education_cli.add_parsers(sub, _store_arg)
     patrol_cli.add_parsers(sub, _store_arg)
+    sweep_cli.add_parsers(sub, _store_arg)
     return parser
 
 
@@ -135,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (
         ProximityError, RulesError, CRSError, AccountError, AccessDenied, CampaignError,
-        RoutingError, WeightsError,
+        RoutingError, WeightsError, SweepError,
     ) as exc:  # fmt: skip
         print(f"错误：{exc}", file=sys.stderr)
         return 2
@@ -153,6 +155,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _user(args)
     if args.command in ("coverage", "coverage-report", "sessions", "campaign"):
         return education_cli.run(args, _as_user)
+    if args.command in ("sweep", "sweep-campaign"):
+        return sweep_cli.run(args, _as_user)
     if args.command == "patrol":
         return patrol_cli.run(args, _as_user)
     if args.command == "import":

@@ -24,6 +24,7 @@ else:
         ),
         st.Page("views/education_page.py", title=M.PAGE_EDUCATION, url_path="education"),
         st.Page("views/patrol_page.py", title=M.PAGE_PATROL, url_path="patrol"),
+        st.Page("views/sweep_page.py", title=M.PAGE_SWEEP, url_path="sweep"),
         st.Page("views/transfer_page.py", title=M.PAGE_TRANSFER, url_path="transfer"),
         st.Page("views/layers_page.py", title=M.PAGE_LAYERS, url_path="layers"),
     ]

@@ -1,0 +1,122 @@
+"""Flood-season hazard sweeps around child facilities: progress map, hazards around a facility,
+its checklist, and the printable checklist and results."""
+
+import datetime as dt
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from app import messages as M
+from app import sweep_service as svc
+from app.mapping import _finish, _new_map, _swatch
+from app.views.common import pick_place, store_or_stop
+from geo.sweep import ITEM_STATUSES, SweepError
+from layers.sweep_sheets import results_xlsx
+
+PROGRESS_COLORS = {"done": ("#2e7d32", "已全部排查"), "rectify": ("#c62828", "有需整改项"),
+                   "partial": ("#f9a825", "部分排查"), "none": ("#9e9e9e", "未开始")}  # fmt: skip
+
+st.title(M.PAGE_SWEEP)
+store = store_or_stop()
+today = dt.date.today()
+known = {s.sweep_id: s for s in svc.sweeps(store)}
+if not known:
+    st.info(M.SWEEP_NONE)
+    st.stop()
+running = svc.pick_sweep(store, today)
+ids = list(known)
+sweep_id = st.selectbox(
+    "排查",
+    ids,
+    index=ids.index(running.sweep_id) if running else 0,
+    format_func=lambda k: f"{known[k].name}（{known[k].start}～{known[k].end}）",
+    key="sweep_id",
+)
+sweep = known[sweep_id]
+c1, c2 = st.columns(2)
+place = pick_place(store, c1, c2, "sweep")
+facilities = store.read_layer("facilities", village_codes=place.scope)
+if facilities.empty:
+    st.info("所选范围内没有儿童场所。")
+    st.stop()
+items = svc.ensure_checklists(store, sweep, list(facilities["facility_id"]))
+progress, overdue = svc.sweep_progress(store, sweep, today)
+mine = progress[progress["township_code"] == place.township]
+m1, m2, m3 = st.columns(3)
+checked = items.groupby("facility_id")["status"].apply(lambda s: (s != "pending").all())
+m1.metric("已全部排查的场所", f"{int(checked.sum())}/{len(facilities)}")
+m2.metric("需整改项", int((items["status"] == "rectify").sum()))
+m3.metric("逾期未整改", int(overdue["facility_id"].isin(facilities["facility_id"]).sum()))
+
+
+def _state(fid: str) -> str:
+    statuses = set(items.loc[items["facility_id"] == fid, "status"])
+    if "rectify" in statuses:
+        return "rectify"
+    if statuses and "pending" not in statuses:
+        return "done"
+    return "partial" if statuses - {"pending"} else "none"
+
+
+fmap = _new_map(place.villages, canvas=False)
+group = folium.FeatureGroup(name="儿童场所（按排查进度）")
+for fac in facilities.itertuples(index=False):
+    color, label = PROGRESS_COLORS[_state(fac.facility_id)]
+    folium.CircleMarker((fac.geometry.y, fac.geometry.x), radius=9, color="#ffffff", weight=2,
+                        fill=True, fill_color=color, fill_opacity=0.95,
+                        tooltip=f"{fac.name}：{label}").add_to(group)  # fmt: skip
+group.add_to(fmap)
+legend = "<b>排查进度</b>" + "".join(_swatch(c, t, "circle") for c, t in PROGRESS_COLORS.values())
+st_folium(_finish(fmap, place.villages, legend), key="sweep_map", returned_objects=[],
+          use_container_width=True, height=420)  # fmt: skip
+
+names = dict(zip(facilities["facility_id"], facilities["name"], strict=True))
+fid = st.selectbox("场所", list(names), format_func=names.get, key="sweep_facility")
+st.subheader(f"{names[fid]}周边隐患（半径 {sweep.radius_m:.0f} 米）")
+hazards = svc.hazard_list(store, sweep.radius_m, today, sweep, place.scope, [fid])
+st.dataframe(hazards[["hazard_kind", "hazard_name", "hazard_type", "distance_m", "direction",
+                      "status"]].rename(columns={
+    "hazard_kind": "类别", "hazard_name": "名称", "hazard_type": "类型", "distance_m": "距离（米）",
+    "direction": "方位", "status": "状态"}), hide_index=True, use_container_width=True)  # fmt: skip
+
+st.subheader("排查清单")
+checklist = items[items["facility_id"] == fid]
+st.dataframe(checklist[["label", "status", "responsible", "due_date", "note"]].assign(
+    status=checklist["status"].map(ITEM_STATUSES)).rename(columns={
+    "label": "排查内容", "status": "状态", "responsible": "责任人", "due_date": "整改期限",
+    "note": "备注"}), hide_index=True, use_container_width=True)  # fmt: skip
+if store.scope.role != "viewer":
+    labels = dict(zip(checklist["item_id"], checklist["label"], strict=True))
+    with st.form("sweep_item"):
+        item_id = st.selectbox("排查项", list(labels), format_func=labels.get, key="sweep_item")
+        f1, f2, f3 = st.columns(3)
+        status = f1.selectbox("状态", list(ITEM_STATUSES), format_func=ITEM_STATUSES.get,
+                              key="sweep_status")  # fmt: skip
+        responsible = f2.text_input("责任人", key="sweep_responsible")
+        due = f3.date_input("整改期限", value=None, key="sweep_due")
+        note = st.text_input("备注", key="sweep_note")
+        saved = st.form_submit_button("保存", key="sweep_save")
+    if saved:
+        try:
+            change = {"item_id": item_id, "status": status, "responsible": responsible or None,
+                      "due_date": due, "note": note or None}  # fmt: skip
+            svc.update_items(store, sweep, [change], store.scope.username)
+            st.session_state["sweep_saved"] = f"已保存：{labels[item_id]}"
+            st.rerun()
+        except SweepError as exc:
+            st.error(str(exc))
+    if "sweep_saved" in st.session_state:
+        st.success(st.session_state.pop("sweep_saved"))
+
+d1, d2 = st.columns(2)
+sheet = svc.facility_sheet(store, sweep, fid)
+d1.download_button("下载本场所隐患排查表（可打印网页）", sheet, f"隐患排查表_{names[fid]}.html",
+                   mime="text/html", key="sweep_sheet")  # fmt: skip
+d2.download_button("下载全部场所排查结果（Excel）", results_xlsx(items, facilities, sweep),
+                   f"隐患排查结果_{place.scope[0]}.xlsx", key="sweep_results")  # fmt: skip
+if len(overdue):
+    st.subheader("逾期未整改")
+    st.dataframe(overdue[["facility_name", "label", "responsible", "due_date"]].rename(columns={
+        "facility_name": "场所", "label": "排查内容", "responsible": "责任人",
+        "due_date": "整改期限"}), hide_index=True)  # fmt: skip
