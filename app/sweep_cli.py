@@ -17,7 +17,11 @@ def _date(text: str) -> dt.date:
 def add_parsers(sub, store_arg) -> None:
     sweep = sub.add_parser("sweep", help="汛期：各儿童场所周边的坡体、水域和隐患点清单")
     sweep.add_argument("--radius-m", type=float, default=500.0, help="排查半径（米，默认 500）")
-    sweep.add_argument("--as-of", type=_date, default=None, help="日期（取当天进行中的排查状态）")
+    sweep.add_argument(
+        "--radius-type", action="append", default=[], metavar="类型=米",
+        help="某类场所的半径，如 kindergarten=300（可多次）",
+    )  # fmt: skip
+    sweep.add_argument("--as-of", type=_date, default=None, help="日期（取当天进行中的排查）")
     sweep.add_argument("--sweep", default=None, help="排查编号（默认当天进行中的）")
     sweep.add_argument("--village", nargs="*", default=None)
     sweep.add_argument("--out", required=True, help="sweep.csv 或 sweep.xlsx")
@@ -50,7 +54,12 @@ def run(args: argparse.Namespace, as_user) -> int:
             target = check_target(args.out)
             as_of = args.as_of or dt.date.today()
             sweep = svc.pick_sweep(store, as_of, args.sweep)
-            table = svc.hazard_list(store, args.radius_m, as_of, sweep, args.village)
+            by_type = {}
+            for text in args.radius_type:
+                ftype, _, metres = text.partition("=")
+                by_type[ftype.strip()] = metres.strip()
+            table = svc.hazard_list(store, args.radius_m, as_of, sweep, args.village,
+                                    radius_by_type=by_type)  # fmt: skip
             write_table(table, target, sheet="场所周边隐患")
             facilities = table["facility_id"].nunique()
             print(f"已写入 {target}：{facilities} 个场所周边 {len(table)} 处隐患（半径 "

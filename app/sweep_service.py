@@ -74,10 +74,12 @@ def hazard_list(
     sweep: Sweep | None = None,
     village_codes: list[str] | None = None,
     facility_ids=None,
+    radius_by_type: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Every hazard within the radius of each facility (SWEEP_COLUMNS), with the status of its
-    checklist item in the sweep (待排查 when not yet checked or there is no sweep)."""
-    radii = sw.radii(default=radius_m)
+    checklist item in the sweep (待排查 when not yet checked or there is no sweep);
+    `radius_by_type` overrides the radius for some facility types."""
+    radii = sw.radii(radius_by_type, default=radius_m)
     hazards = store.hazards_around(radii, village_codes, facility_ids)
     facilities = store.read_layer("facilities", village_codes=village_codes)
     info = facilities.set_index("facility_id")
@@ -221,3 +223,34 @@ class _Row:
 
     def __getattr__(self, name):
         return self._s[name]
+
+
+def record_point_hazard(store, kind: str, name: str, lon: float, lat: float, note: str,
+                        found: dt.date, photos: list[tuple[str, bytes]]) -> str:  # fmt: skip
+    """A hazard found on site, placed in the village that contains it (photos checked first);
+    checklists pick it up the next time they are opened."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.vocab import POINT_HAZARD_TYPES
+    from layers.evidence import media_type
+
+    if kind not in POINT_HAZARD_TYPES:
+        raise sw.SweepError(f"未知的隐患类型“{kind}”")
+    for file_name, content in photos:
+        media_type(file_name, content)
+    point = shapely.Point(float(lon), float(lat))
+    villages = store.read_layer("villages")
+    inside = villages[villages.geometry.covers(point)]
+    if inside.empty:
+        raise sw.SweepError(f"位置（{lon}, {lat}）不在任何村界内，请核对经纬度（WGS84）")
+    village = inside.iloc[0]
+    hazard_id = f"P{village['village_code']}{dt.datetime.now():%y%m%d%H%M%S}"
+    row = {"hazard_id": hazard_id, "county_code": village["county_code"],
+           "township_code": village["township_code"], "village_code": village["village_code"],
+           "name": name or POINT_HAZARD_TYPES[kind], "hazard_type": kind, "found_date": found,
+           "photo_count": len(photos), "note": note or None, "source_crs": "wgs84"}  # fmt: skip
+    store.write_layers({"point_hazards": gpd.GeoDataFrame([row], geometry=[point], crs=4326)})
+    if photos and hasattr(store, "add_evidence"):
+        store.add_evidence("point_hazards", hazard_id, village["village_code"], photos)
+    return hazard_id

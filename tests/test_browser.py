@@ -380,3 +380,24 @@ def test_a_patrol_plan_shows_routes_on_the_map(app_url, page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "patrol_plan.png"), full_page=True)
     assert page.external_requests == []
+
+
+def test_a_facility_sweep_opens_with_its_hazards_and_sheet(app_url, page, demo_frames):
+    """The 隐患排查 page on the demo township: facilities on the map by progress, the first
+    facility's hazards and checklist, and its printable checklist as a download."""
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
+    _open(page, "隐患排查")
+    page.get_by_text("排查清单").wait_for(timeout=60_000)
+    frame = _map_frame(page)
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30_000)
+    facilities = len(demo_frames["facilities"])
+    assert frame.locator("path.leaflet-interactive[fill='#9e9e9e']").count() >= 1
+    assert frame.locator("path.leaflet-interactive[stroke='#ffffff']").count() == facilities
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="下载本场所隐患排查表（可打印网页）").click()
+    html = Path(download.value.path()).read_text(encoding="utf-8")
+    first = demo_frames["facilities"].sort_values("facility_id")["name"].iloc[0]
+    assert first in html and 'class="radius"' in html and "校舍及建筑物安全" in html
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "sweep.png"), full_page=True)
+    assert page.external_requests == []

@@ -11,7 +11,9 @@ from app import messages as M
 from app import sweep_service as svc
 from app.mapping import _finish, _new_map, _swatch
 from app.views.common import pick_place, store_or_stop
+from geo import vocab
 from geo.sweep import ITEM_STATUSES, SweepError
+from layers.evidence import EvidenceError, media_type
 from layers.sweep_sheets import results_xlsx
 
 PROGRESS_COLORS = {"done": ("#2e7d32", "已全部排查"), "rectify": ("#c62828", "有需整改项"),
@@ -85,7 +87,7 @@ checklist = items[items["facility_id"] == fid]
 st.dataframe(checklist[["label", "status", "responsible", "due_date", "note"]].assign(
     status=checklist["status"].map(ITEM_STATUSES)).rename(columns={
     "label": "排查内容", "status": "状态", "responsible": "责任人", "due_date": "整改期限",
-    "note": "备注"}), hide_index=True, use_container_width=True)  # fmt: skip
+    "note": "备注"}).fillna(""), hide_index=True, use_container_width=True)  # fmt: skip
 if store.scope.role != "viewer":
     labels = dict(zip(checklist["item_id"], checklist["label"], strict=True))
     with st.form("sweep_item"):
@@ -96,18 +98,56 @@ if store.scope.role != "viewer":
         responsible = f2.text_input("责任人", key="sweep_responsible")
         due = f3.date_input("整改期限", value=None, key="sweep_due")
         note = st.text_input("备注", key="sweep_note")
+        photos = st.file_uploader("照片（可多张）", accept_multiple_files=True,
+                                  type=["jpg", "jpeg", "png"], key="sweep_photos")  # fmt: skip
         saved = st.form_submit_button("保存", key="sweep_save")
     if saved:
         try:
+            files = [(p.name, p.getvalue()) for p in photos or []]
+            for name, content in files:  # checked before anything is saved
+                media_type(name, content)
             change = {"item_id": item_id, "status": status, "responsible": responsible or None,
                       "due_date": due, "note": note or None}  # fmt: skip
             svc.update_items(store, sweep, [change], store.scope.username)
+            village = checklist.set_index("item_id").loc[item_id, "village_code"]
+            store.add_evidence("sweep_items", item_id, village, files)
             st.session_state["sweep_saved"] = f"已保存：{labels[item_id]}"
             st.rerun()
-        except SweepError as exc:
+        except (SweepError, EvidenceError) as exc:
             st.error(str(exc))
     if "sweep_saved" in st.session_state:
         st.success(st.session_state.pop("sweep_saved"))
+
+if store.scope.can("import"):
+    with st.expander("登记现场发现的隐患（危墙、危房、排水不畅等）"):
+        with st.form("point_hazard", clear_on_submit=True):
+            h1, h2 = st.columns(2)
+            types = vocab.POINT_HAZARD_TYPES
+            kind = h1.selectbox("类型", list(types), format_func=types.get, key="ph_type")
+            hname = h2.text_input("名称或位置描述", key="ph_name")
+            at = facilities.set_index("facility_id").loc[fid].geometry
+            lon = h1.number_input(
+                "经度（WGS84）", value=round(at.x, 6), format="%.6f", key="ph_lon"
+            )
+            lat = h2.number_input(
+                "纬度（WGS84）", value=round(at.y, 6), format="%.6f", key="ph_lat"
+            )
+            hnote = st.text_input("备注", key="ph_note")
+            hphotos = st.file_uploader("照片", accept_multiple_files=True,
+                                       type=["jpg", "jpeg", "png"], key="ph_photos")  # fmt: skip
+            recorded = st.form_submit_button("登记隐患", key="ph_save")
+        if recorded:
+            try:
+                hazard_id = svc.record_point_hazard(
+                    store, kind, hname, lon, lat, hnote, today,
+                    [(p.name, p.getvalue()) for p in hphotos or []],
+                )  # fmt: skip
+                st.session_state["sweep_saved"] = (
+                    f"已登记隐患 {hazard_id}；已加入周边场所的排查清单。"
+                )
+                st.rerun()
+            except (SweepError, EvidenceError) as exc:
+                st.error(str(exc))
 
 d1, d2 = st.columns(2)
 sheet = svc.facility_sheet(store, sweep, fid)

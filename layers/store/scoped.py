@@ -82,6 +82,15 @@ class ScopedStore:
     ) -> Proximity:
         return self._store.proximity(radius_by_type, village_codes, scope=self.scope)
 
+    def hazards_around(
+        self,
+        radius_by_type: dict[str, float],
+        village_codes: list[str] | None = None,
+        facility_ids: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Hazards around child facilities: reference layers only, no personal data."""
+        return self._store.hazards_around(radius_by_type, village_codes, facility_ids)
+
     def write_layers(
         self, frames: dict[str, pd.DataFrame], replace: bool = False, upsert: bool = False
     ) -> None:
