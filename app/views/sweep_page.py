@@ -118,6 +118,16 @@ if store.scope.role != "viewer":
     if "sweep_saved" in st.session_state:
         st.success(st.session_state.pop("sweep_saved"))
 
+with st.expander("查看照片"):
+    counts = store.evidence_counts(list(checklist["item_id"]))
+    with_photos = [i for i in checklist["item_id"] if counts.get(i)]
+    if not with_photos:
+        st.caption("本场所的排查项还没有照片。")
+    for item_id in with_photos:
+        st.caption(checklist.set_index("item_id").loc[item_id, "label"])
+        for name, _kind, content in store.evidence_files(item_id):
+            st.image(content, caption=name, width=280)
+
 if store.scope.can("import"):
     with st.expander("登记现场发现的隐患（危墙、危房、排水不畅等）"):
         with st.form("point_hazard", clear_on_submit=True):
