@@ -13,6 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from app import education_cli, patrol_cli, sweep_cli, transfer_cli
+from app.cli_args import date_arg
 from geo.coverage import CampaignError
 from geo.crs import CRSError, analysis_crs
 from geo.patrol import WeightsError
@@ -61,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     risk = sub.add_parser("risk", help="计算每户/每名儿童的风险等级并导出清单")
     _store_arg(risk)
     risk.add_argument("--level", choices=["household", "child"], default="household")
-    risk.add_argument("--as-of", type=_date, default=None, help="计算日期 YYYY-MM-DD（默认今天）")
+    risk.add_argument(
+        "--as-of", type=date_arg, default=None, help="计算日期 YYYY-MM-DD（默认今天）"
+    )
     risk.add_argument("--out", required=True, help="输出文件：.csv、.xlsx、.geojson 或 .gpkg")
     risk.add_argument("--village", nargs="*", default=None, help="只算这些村（社区）或乡镇代码")
     risk.add_argument("--rules", default=None, help="风险规则 TOML 文件（默认内置规则）")
@@ -106,15 +109,6 @@ def build_parser() -> argparse.ArgumentParser:
     patrol_cli.add_parsers(sub, _store_arg)
     sweep_cli.add_parsers(sub, _store_arg)
     return parser
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"日期“{text}”格式不对，应为 YYYY-MM-DD，如 2026-08-01"
-        ) from None
 
 
 def load_env_file(path: Path = Path(".env")) -> None:

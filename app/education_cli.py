@@ -7,25 +7,19 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from app.cli_args import date_arg
 from geo import vocab
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{text}”格式不对，应为 YYYY-MM-DD") from None
 
 
 def add_parsers(sub, store_arg) -> None:
     cov = sub.add_parser("coverage", help="各村安全教育宣讲完成情况（截至某日）")
-    cov.add_argument("--as-of", type=_date, default=None, help="统计日期 YYYY-MM-DD（默认今天）")
+    cov.add_argument("--as-of", type=date_arg, default=None, help="统计日期 YYYY-MM-DD（默认今天）")
     cov.add_argument("--campaign", default=None, help="专项行动编号（默认当年最新的）")
     cov.add_argument("--out", required=True, help="coverage.csv 或 coverage.xlsx")
     cov.add_argument("--village", nargs="*", default=None, help="只统计这些村或乡镇代码")
     rep = sub.add_parser("coverage-report", help="8月20日报送用的乡镇宣讲情况表（Excel）")
     rep.add_argument("--township", required=True, help="乡镇（街道）代码")
-    rep.add_argument("--as-of", type=_date, default=None)
+    rep.add_argument("--as-of", type=date_arg, default=None)
     rep.add_argument("--campaign", default=None)
     rep.add_argument("--out", required=True, help=".xlsx 文件")
     ses = sub.add_parser("sessions", help="宣讲记录：import 从模板导入，template 下载模板")
@@ -42,8 +36,8 @@ def add_parsers(sub, store_arg) -> None:
     add.add_argument("campaign_id")
     add.add_argument("--name", required=True)
     add.add_argument("--year", type=int, required=True)
-    add.add_argument("--deadline", type=_date, default=None, help="默认当年 8 月 15 日")
-    add.add_argument("--report-due", type=_date, default=None, help="默认当年 8 月 20 日")
+    add.add_argument("--deadline", type=date_arg, default=None, help="默认当年 8 月 15 日")
+    add.add_argument("--report-due", type=date_arg, default=None, help="默认当年 8 月 20 日")
     add.add_argument("--min-sessions", type=int, default=1)
     add.add_argument("--forms", nargs="+", default=["lecture"], choices=list(vocab.SESSION_FORMS))
     add.add_argument("--topics", nargs="+", default=list(vocab.SESSION_TOPICS),

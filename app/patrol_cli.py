@@ -7,12 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{text}”格式不对，应为 YYYY-MM-DD") from None
+from app.cli_args import date_arg
 
 
 def _lonlat(text: str) -> tuple[float, float]:
@@ -31,7 +26,7 @@ def add_parsers(sub, store_arg) -> None:
     )
     psub = patrol.add_subparsers(dest="patrol_command", required=True)
     plan = psub.add_parser("plan", help="按优先级为 N 个巡查组排定路线")
-    plan.add_argument("--date", type=_date, required=True)
+    plan.add_argument("--date", type=date_arg, required=True)
     plan.add_argument("--teams", type=int, required=True)
     plan.add_argument("--stops-per-team", type=int, default=8)
     plan.add_argument("--base", type=_lonlat, nargs="*", default=None,
@@ -44,11 +39,11 @@ def add_parsers(sub, store_arg) -> None:
     record.add_argument("file")
     record.add_argument("--dry-run", action="store_true")
     prio = psub.add_parser("priority", help="水域巡查优先级清单")
-    prio.add_argument("--as-of", type=_date, default=None)
+    prio.add_argument("--as-of", type=date_arg, default=None)
     prio.add_argument("--out", required=True)
     prio.add_argument("--village", nargs="*", default=None)
     comp = psub.add_parser("compliance", help="巡查完成情况：计划与实际、超期未查、缺失未补")
-    comp.add_argument("--date", type=_date, required=True)
+    comp.add_argument("--date", type=date_arg, required=True)
     comp.add_argument("--days", type=int, default=7, help="多少天内应至少巡查一次（默认 7）")
     for parser in (plan, record, prio, comp):
         parser.add_argument("--user", default=None, help="以该账号的权限和管辖范围运行")

@@ -6,12 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期“{text}”格式不对，应为 YYYY-MM-DD") from None
+from app.cli_args import date_arg
 
 
 def add_parsers(sub, store_arg) -> None:
@@ -21,7 +16,7 @@ def add_parsers(sub, store_arg) -> None:
         "--radius-type", action="append", default=[], metavar="类型=米",
         help="某类场所的半径，如 kindergarten=300（可多次）",
     )  # fmt: skip
-    sweep.add_argument("--as-of", type=_date, default=None, help="日期（取当天进行中的排查）")
+    sweep.add_argument("--as-of", type=date_arg, default=None, help="日期（取当天进行中的排查）")
     sweep.add_argument("--sweep", default=None, help="排查编号（默认当天进行中的）")
     sweep.add_argument("--village", nargs="*", default=None)
     sweep.add_argument("--out", required=True, help="sweep.csv 或 sweep.xlsx")
@@ -30,8 +25,8 @@ def add_parsers(sub, store_arg) -> None:
     add = csub.add_parser("add")
     add.add_argument("sweep_id")
     add.add_argument("--name", required=True)
-    add.add_argument("--start", type=_date, required=True)
-    add.add_argument("--end", type=_date, required=True)
+    add.add_argument("--start", type=date_arg, required=True)
+    add.add_argument("--end", type=date_arg, required=True)
     add.add_argument("--scope", nargs="+", required=True, help="乡镇代码")
     add.add_argument("--radius-m", type=float, default=500.0)
     listing = csub.add_parser("list")

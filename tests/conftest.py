@@ -154,3 +154,28 @@ def demo_store(request, tmp_path_factory, demo_frames):
     s.write_layers(demo_frames, replace=True)
     yield s
     s.close()
+
+
+@pytest.fixture
+def fresh_demo_gpkg(tmp_path, gpkg_template, demo_frames) -> Path:
+    """A GeoPackage of the demo this test may change."""
+    path = tmp_path / "demo.gpkg"
+    shutil.copyfile(gpkg_template, path)
+    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    return path
+
+
+def app_as(monkeypatch, path: Path, scope, timeout: int = 120):
+    """The real Streamlit app (AppTest) on a GeoPackage, logged in with `scope`."""
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SHOUHU_STORE", str(path))
+    at = AppTest.from_file(str(ROOT / "app" / "streamlit_app.py"), default_timeout=timeout)
+    at.session_state["scope"] = scope
+    at.session_state["last_active"] = time.monotonic()
+    at.run()
+    assert not at.exception, at.exception
+    return at

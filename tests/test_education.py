@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 
 import openpyxl
 import pandas as pd
@@ -150,25 +149,14 @@ def test_cli_coverage_columns_and_report_read_back(tmp_path, demo_frames, gpkg_t
                  "--campaign", "NOPE"]) == 2  # fmt: skip
 
 
-def test_education_page_records_a_session(monkeypatch, tmp_path, demo_frames, gpkg_template):
-    import shutil
-
-    from streamlit.testing.v1 import AppTest
-
+def test_education_page_records_a_session(monkeypatch, fresh_demo_gpkg, demo_frames):
     from layers.access import Scope
     from layers.store.gpkg import GeoPackageStore
-    from tests.test_app_pages import APP
+    from tests.conftest import app_as
 
-    path = tmp_path / "d.gpkg"
-    shutil.copyfile(gpkg_template, path)
-    GeoPackageStore(path).write_layers(demo_frames, replace=True)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("SHOUHU_STORE", str(path))
-    at = AppTest.from_file(APP, default_timeout=60)
+    path = fresh_demo_gpkg
     county = demo_frames["villages"]["county_code"].iloc[0]
-    at.session_state["scope"] = Scope("admin", "county_admin", (county,))
-    at.session_state["last_active"] = time.monotonic()
-    at.run()
+    at = app_as(monkeypatch, path, Scope("admin", "county_admin", (county,)))
     at.switch_page("views/education_page.py").run()
     assert not at.exception, at.exception
     at.date_input(key="edu_as_of").set_value(dt.date(2026, 8, 1)).run()

@@ -235,27 +235,14 @@ def test_printable_sheet_numbers_every_stop(demo_store):
         assert name in html
 
 
-def test_patrol_page_plans_records_and_shows_compliance(monkeypatch, demo_frames, gpkg_template,
-                                                        tmp_path):  # fmt: skip
-    import shutil
-    import time
-
-    from streamlit.testing.v1 import AppTest
-
+def test_patrol_page_plans_records_and_shows_compliance(monkeypatch, fresh_demo_gpkg, demo_frames):
     from layers.access import Scope
     from layers.store.gpkg import GeoPackageStore
-    from tests.test_app_pages import APP
+    from tests.conftest import app_as
 
-    path = tmp_path / "d.gpkg"
-    shutil.copyfile(gpkg_template, path)
-    GeoPackageStore(path).write_layers(demo_frames, replace=True)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("SHOUHU_STORE", str(path))
-    at = AppTest.from_file(APP, default_timeout=120)
+    path = fresh_demo_gpkg
     county = demo_frames["villages"]["county_code"].iloc[0]
-    at.session_state["scope"] = Scope("admin", "county_admin", (county,))
-    at.session_state["last_active"] = time.monotonic()
-    at.run()
+    at = app_as(monkeypatch, path, Scope("admin", "county_admin", (county,)))
     at.switch_page("views/patrol_page.py").run()
     assert not at.exception, at.exception
     at.date_input(key="patrol_date").set_value(DATE).run()

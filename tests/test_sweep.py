@@ -5,7 +5,6 @@ page, the CLI and the page."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import geopandas as gpd
 import pandas as pd
@@ -202,25 +201,14 @@ def test_printable_sheet_and_cli(swept, tmp_path, capsys):
     assert len(detail) - 1 == len(svc.ensure_checklists(store, sweep))
 
 
-def test_sweep_page_saves_a_checklist_item(monkeypatch, demo_frames, gpkg_template, tmp_path):
-    import shutil
-
-    from streamlit.testing.v1 import AppTest
-
+def test_sweep_page_saves_a_checklist_item(monkeypatch, fresh_demo_gpkg, demo_frames):
     from layers.access import Scope
     from layers.store.gpkg import GeoPackageStore
-    from tests.test_app_pages import APP
+    from tests.conftest import app_as
 
-    path = tmp_path / "d.gpkg"
-    shutil.copyfile(gpkg_template, path)
-    GeoPackageStore(path).write_layers(demo_frames, replace=True)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("SHOUHU_STORE", str(path))
-    at = AppTest.from_file(APP, default_timeout=120)
+    path = fresh_demo_gpkg
     county = demo_frames["villages"]["county_code"].iloc[0]
-    at.session_state["scope"] = Scope("admin", "county_admin", (county,))
-    at.session_state["last_active"] = time.monotonic()
-    at.run()
+    at = app_as(monkeypatch, path, Scope("admin", "county_admin", (county,)))
     at.switch_page("views/sweep_page.py").run()
     assert not at.exception, at.exception
     items = GeoPackageStore(path).read_layer("sweep_items")
