@@ -11,7 +11,6 @@ with their counts instead of packing more homes into one place.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -20,8 +19,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from geo.vocab import FOUR_ITEMS, SESSION_TOPICS, join_codes
+from geo.vocab import FOUR_ITEMS
 from layers import demo_people as people
+from layers import demo_records as records
 from layers.catalogue import LAYERS, conform, empty_frame
 from layers.demo_people import REFERENCE_DATE
 
@@ -63,14 +63,16 @@ def generate(seed: int = 1, scale: str = "town") -> dict[str, pd.DataFrame]:
     t_index = 0
     for c in range(spec.counties):
         county_code = f"9901{c + 1:02d}"
+        townships: list[str] = []
         for t in range(spec.townships_per_county):
             row, col = divmod(t_index, cols)
             x0, y0 = ox + col * TOWNSHIP_W_M, oy - row * TOWNSHIP_H_M
             township_code = f"{county_code}{100 + t:03d}"
+            townships.append(township_code)
             _township(rng, spec, county_code, township_code, t_index, (x0, y0), parts)
             t_index += 1
-        parts["campaigns"].append(_campaign(county_code, spec.townships_per_county))
-        parts["sweeps"].append(_sweep(county_code, spec.townships_per_county))
+        parts["campaigns"].append(records.campaign(county_code, townships))
+        parts["sweeps"].append(records.sweep(county_code, townships))
     out = {}
     for name, frames in parts.items():
         layer = LAYERS[name]
@@ -157,11 +159,11 @@ def _township(rng, spec: Scale, county_code, township_code, t_index, origin, par
     parts["facilities"].append(
         _facilities(rng, villages, v_codes, v_names, t_name, admin_t, township_code)
     )
-    parts["education_sessions"].append(_sessions(rng, v_codes, admin_t, township_code))
+    parts["education_sessions"].append(records.sessions(rng, v_codes, admin_t, township_code))
     # Its own generator: adding point hazards leaves every earlier layer as it was.
     hazard_rng = np.random.default_rng([t_index, 8])
     parts["point_hazards"].append(
-        _point_hazards(hazard_rng, parts["facilities"][-1], villages, v_codes, admin_t)
+        records.point_hazards(hazard_rng, parts["facilities"][-1], villages, v_codes, admin_t)
     )
 
 
@@ -400,108 +402,3 @@ def _facilities(rng, villages, v_codes, v_names, t_name, admin_t, township_code)
             }
         )
     return pd.DataFrame(rows)
-
-
-HAZARD_WORDS = {"dangerous_wall": "危墙", "dilapidated_building": "危房",
-                "blocked_drainage": "排水沟堵塞", "other": "隐患点"}  # fmt: skip
-
-
-def _point_hazards(rng, facilities, villages, v_codes, admin_t) -> pd.DataFrame:
-    """A few hazards recorded near some facilities (within ~400 m), in metres like the rest."""
-    rows = []
-    for k, fac in enumerate(facilities.itertuples(index=False)):
-        if rng.random() > 0.5:
-            continue
-        kind = str(rng.choice(list(HAZARD_WORDS)))
-        point = shapely.Point(
-            fac.geometry.x + rng.normal(0, 200), fac.geometry.y + rng.normal(0, 200)
-        )
-        inside = [i for i, v in enumerate(villages) if v.covers(point)]
-        if not inside:
-            continue
-        rows.append({**admin_t, "village_code": v_codes[inside[0]],
-                     "hazard_id": f"P{v_codes[inside[0]]}{k:03d}", "name": HAZARD_WORDS[kind],
-                     "hazard_type": kind, "found_date": dt.date(REFERENCE_DATE.year, 6, 20),
-                     "photo_count": 0, "note": None, "geometry": point})  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def _sweep(county_code: str, townships: int) -> pd.DataFrame:
-    """The county's flood-season sweep of child facilities (汛期: June to September)."""
-    year = REFERENCE_DATE.year
-    return pd.DataFrame([{
-        "sweep_id": f"X{county_code}{year}", "county_code": county_code,
-        "name": f"{year}年汛期儿童场所隐患排查", "start_date": dt.date(year, 6, 1),
-        "end_date": dt.date(year, 9, 30), "radius_m": 500.0,
-        "scope_codes": ",".join(f"{county_code}{100 + t:03d}" for t in range(townships)),
-    }])  # fmt: skip
-
-
-def _campaign(county_code: str, townships: int) -> pd.DataFrame:
-    """The county's summer campaign with the seed's dates (talks by 15 Aug, report by 20 Aug)."""
-    year = REFERENCE_DATE.year
-    return pd.DataFrame(
-        [
-            {
-                "campaign_id": f"K{county_code}{year}",
-                "county_code": county_code,
-                "name": f"{year}年暑期安全专项行动",
-                "year": year,
-                "deadline": dt.date(year, 8, 15),
-                "report_due": dt.date(year, 8, 20),
-                "min_sessions": 1,
-                "counted_forms": "lecture",
-                "topics": join_codes(list(SESSION_TOPICS)),
-                "scope_codes": ",".join(f"{county_code}{100 + t:03d}" for t in range(townships)),
-            }
-        ]
-    )
-
-
-def _sessions(rng, v_codes, admin_t, township_code) -> pd.DataFrame:
-    rows = []
-    year = REFERENCE_DATE.year
-    forms = ["lecture", "home_visit", "loudspeaker", "leaflet"]
-    topics = ["drowning", "fire", "electricity", "traffic", "weather", "internet", "mental_health"]
-    for code in v_codes:
-        r = rng.random()
-        n_held = 0 if r < 0.3 else int(rng.integers(1, 4))
-        for _ in range(n_held):
-            day = dt.date(year, 6, 1) + dt.timedelta(days=int(rng.integers(0, 30)))
-            chosen = ["drowning"] + list(
-                rng.choice(topics[1:], int(rng.integers(0, 3)), replace=False)
-            )
-            rows.append(
-                {
-                    "village_code": code,
-                    "session_date": day,
-                    "planned_date": None,
-                    "form": str(rng.choice(forms, p=[0.5, 0.25, 0.15, 0.1])),
-                    "topics": join_codes(list(dict.fromkeys(chosen))),
-                    "attendance_children": int(rng.integers(8, 60)),
-                    "attendance_guardians": int(rng.integers(0, 30)),
-                    "evidence_count": int(rng.integers(0, 6)),
-                }
-            )
-        if n_held == 0 and rng.random() < 0.5:
-            rows.append(
-                {
-                    "village_code": code,
-                    "session_date": None,
-                    "planned_date": dt.date(year, 8, 1)
-                    + dt.timedelta(days=int(rng.integers(0, 12))),
-                    "form": "lecture",
-                    "topics": "drowning",
-                    "attendance_children": None,
-                    "attendance_guardians": None,
-                    "evidence_count": 0,
-                }
-            )
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    frame["session_id"] = [f"E{township_code}{k:04d}" for k in range(len(frame))]
-    frame["county_code"], frame["township_code"] = admin_t["county_code"], admin_t["township_code"]
-    frame["presenter"] = people.names(rng, len(frame))
-    frame["note"] = None
-    return frame
