@@ -49,10 +49,7 @@ def compute_coverage(
     village_codes: list[str] | None = None,
 ) -> CoverageResult:
     campaign = pick_campaign(store, as_of, campaign_id)
-    villages = store.read_layer("villages", village_codes=village_codes)
-    scope = getattr(store, "scope", None)
-    if scope is not None:
-        villages = villages[[scope.covers(c) for c in villages["village_code"]]]
+    villages = store.read_own("villages", village_codes=village_codes)
     sessions = store.read_layer("education_sessions", village_codes=village_codes)
     year = pd.to_datetime(sessions["session_date"]).dt.year.fillna(
         pd.to_datetime(sessions["planned_date"]).dt.year

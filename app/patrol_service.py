@@ -15,6 +15,7 @@ from pyproj import Transformer
 
 from app.risk_service import compute_risk
 from geo import vocab
+from geo.crs import near_area
 from geo.patrol import priorities, weights
 from geo.risk import RiskRules
 from geo.routing import Route, RoutingError, plan_routes
@@ -26,7 +27,6 @@ PLAN_COLUMNS = [
     # beyond the contract
     "children_near", "reasons", "base_lon", "base_lat",
 ]  # fmt: skip
-AREA_MARGIN_DEG = 0.2
 STALE_DAYS = 7  # summer season: every water body checked within a week
 
 
@@ -109,13 +109,11 @@ def _bases(store, villages, chosen, teams, given) -> list[tuple[float, float]]:
     """Given bases (one for all, or one per team), checked to lie in the area; otherwise the
     committee locations of the villages with the most priority among the chosen stops, then
     the centroid of the area."""
-    minx, miny, maxx, maxy = villages.total_bounds
     if given:
         if len(given) not in (1, teams):
             raise RoutingError(f"出发点应为 1 个或每组 1 个（共 {teams} 个），收到 {len(given)} 个")
         for lon, lat in given:
-            if not (minx - AREA_MARGIN_DEG <= lon <= maxx + AREA_MARGIN_DEG
-                    and miny - AREA_MARGIN_DEG <= lat <= maxy + AREA_MARGIN_DEG):  # fmt: skip
+            if not near_area(villages.total_bounds, lon, lat):
                 raise RoutingError(f"出发点（{lon}, {lat}）不在本辖区范围内，请核对经纬度（WGS84）")
         return list(given) * (teams if len(given) == 1 else 1)
     weight = chosen.groupby("village_code")["priority"].sum().sort_values(ascending=False)

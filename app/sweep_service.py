@@ -105,12 +105,9 @@ def ensure_checklists(store, sweep: Sweep, facility_ids: list[str] | None = None
     """The checklist items of the sweep's facilities (created on first use; stored statuses are
     never reset). Returns the stored items of those facilities."""
     codes = list(sweep.scope_codes) or None
-    facilities = store.read_layer("facilities", village_codes=codes)
+    facilities = store.read_own("facilities", village_codes=codes)
     if facility_ids is not None:
         facilities = facilities[facilities["facility_id"].isin(facility_ids)]
-    scope = getattr(store, "scope", None)
-    if scope is not None:
-        facilities = facilities[[scope.covers(c) for c in facilities["village_code"]]]
     ids = list(facilities["facility_id"])
     hazards = store.hazards_around(sw.radii(default=sweep.radius_m), codes, ids)
     stored = store.read_layer("sweep_items", village_codes=codes)
@@ -176,10 +173,7 @@ def update_items(store, sweep: Sweep, updates: list[dict], by: str) -> int:
 def sweep_progress(store, sweep: Sweep, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per township progress, overdue rectifications) for the sweep's facilities."""
     codes = list(sweep.scope_codes) or None
-    facilities = store.read_layer("facilities", village_codes=codes)
-    scope = getattr(store, "scope", None)
-    if scope is not None:
-        facilities = facilities[[scope.covers(c) for c in facilities["village_code"]]]
+    facilities = store.read_own("facilities", village_codes=codes)
     items = store.read_layer("sweep_items", village_codes=codes)
     items = items[items["sweep_id"] == sweep.sweep_id]
     overdue = items[(items["status"] == "rectify")

@@ -120,6 +120,17 @@ def to_metric(frame, crs: AnalysisCRS):
     return frame.to_crs(crs.epsg)
 
 
+AREA_MARGIN_DEG = 0.2  # about 20 km: how far outside the deployment's villages data may lie
+
+
+def near_area(bounds, lon: float, lat: float, margin_deg: float = AREA_MARGIN_DEG) -> bool:
+    """Whether (lon, lat) lies within the lon/lat `bounds` widened by the margin: points far
+    outside come from a wrong file or a wrong coordinate system."""
+    minx, miny, maxx, maxy = bounds
+    return (minx - margin_deg <= lon <= maxx + margin_deg
+            and miny - margin_deg <= lat <= maxy + margin_deg)  # fmt: skip
+
+
 def lonlat_to_wgs84(lon, lat, system: str):
     """Lon/lat arrays in a stated source system converted to WGS84 (CGCS2000 is taken as equal
     to WGS84, which it is to a few centimetres)."""

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from geo import vocab
+from geo.crs import near_area
 from layers.catalogue import LAYERS, get_layer
 from layers.geofile import GeoFile, clean_name
 from layers.problems import PlanChecks, Problem, same_value
@@ -129,10 +130,7 @@ def plan_layer(
             raise ValueError(f"layer {kind} has no column {col}")
         values[col] = values[col].fillna(value) if col in values else value
     geometry = _geometries(frame.geometry, layer.geometry, problems)
-    villages = store.read_layer("villages")
-    scope = getattr(store, "scope", None)
-    if scope is not None:
-        villages = villages[[scope.covers(c) for c in villages["village_code"]]]
+    villages = store.read_own("villages")
     _outside_area(kind, geometry, villages, problems)
     _admin_codes(kind, values, geometry, villages, problems)
     _choices(kind, values, problems, mapping)
@@ -236,20 +234,16 @@ def _geometries(series: gpd.GeoSeries, kind: str, problems: list[Problem]) -> li
     return out
 
 
-AREA_MARGIN_DEG = 0.2  # about 20 km around the deployment's villages
-
-
 def _outside_area(kind, geometry, villages, problems) -> None:
     """Features far outside the deployment's villages: a wrong file or coordinate system."""
     if kind == "villages" or not len(villages):
         return
-    minx, miny, maxx, maxy = villages.total_bounds
+    bounds = villages.total_bounds
     for i, geom in enumerate(geometry):
         if geom is None:
             continue
         p = geom.representative_point()
-        if not (minx - AREA_MARGIN_DEG <= p.x <= maxx + AREA_MARGIN_DEG
-                and miny - AREA_MARGIN_DEG <= p.y <= maxy + AREA_MARGIN_DEG):  # fmt: skip
+        if not near_area(bounds, p.x, p.y):
             problems.append(Problem(i + 1, "几何", f"要素（{p.x:.5f}, {p.y:.5f}）离本辖区太远"
                                     "（20 公里以外）", "请核对文件和所选坐标系"))  # fmt: skip
             geometry[i] = None

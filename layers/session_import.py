@@ -186,11 +186,7 @@ def plan_sessions(store, table: RawTable, campaign: Campaign) -> tuple[pd.DataFr
 
 
 def _villages(store) -> VillageIndex:
-    villages = store.read_layer("villages")
-    scope = getattr(store, "scope", None)
-    if scope is not None:
-        villages = villages[[scope.covers(c) for c in villages["village_code"]]]
-    return VillageIndex(villages)
+    return VillageIndex(store.read_own("villages"))
 
 
 def _empty() -> pd.DataFrame:

@@ -97,10 +97,7 @@ class Place:
 def pick_place(store: Store, left, right, key: str) -> Place:
     """Township and village pickers in two given columns; widget keys are `{key}_township`
     and `{key}_village`."""
-    villages = store.read_layer("villages")
-    scope = getattr(store, "scope", None)
-    if scope is not None:  # only the places the user may see
-        villages = villages[[scope.covers(c) for c in villages["village_code"]]]
+    villages = store.read_own("villages")  # only the places the user may see
     townships = store.read_layer("townships")
     townships = townships[townships["township_code"].isin(set(villages["township_code"]))]
     names = dict(zip(townships["township_code"], townships["name"], strict=True))

@@ -240,6 +240,13 @@ class Store(ABC):
         frame = frame.sort_values(layer.key, kind="stable").reset_index(drop=True)
         return conform(layer, frame, columns)
 
+    def read_own(
+        self, name: str, village_codes: list[str] | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Rows in the caller's own places; without a user that is every row (ScopedStore
+        narrows reference layers too: villages to pick from, facilities to sweep)."""
+        return self.read_layer(name, village_codes=village_codes, columns=columns)
+
     def __enter__(self) -> Store:
         return self
 

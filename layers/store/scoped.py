@@ -73,6 +73,14 @@ class ScopedStore:
         person rows readable so that they can be counted. Never hand it to a page."""
         return ScopedStore(self._store, self.scope.for_counting())
 
+    def read_own(
+        self, name: str, village_codes: list[str] | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Rows inside the user's places, for reference layers as well: reading them whole is
+        for analysis (a pond over the boundary counts), acting on them is within scope."""
+        frame = self.read_layer(name, village_codes=village_codes, columns=columns)
+        return frame[[self.scope.covers(c) for c in frame["village_code"]]]
+
     def count(self, name: str) -> int:
         """Rows inside the scope: an aggregate, so every role may see it."""
         return self._store.count(name, self.scope if name in SCOPED_LAYERS else None)
