@@ -176,8 +176,7 @@ def sweep_progress(store, sweep: Sweep, as_of: dt.date) -> tuple[pd.DataFrame, p
     facilities = store.read_own("facilities", village_codes=codes)
     items = store.read_layer("sweep_items", village_codes=codes)
     items = items[items["sweep_id"] == sweep.sweep_id]
-    overdue = items[(items["status"] == "rectify")
-                    & (pd.to_datetime(items["due_date"]) < pd.Timestamp(as_of))]  # fmt: skip
+    overdue = sw.overdue_items(items, as_of)
     names = facilities.set_index("facility_id")["name"]
     overdue = overdue.assign(facility_name=overdue["facility_id"].map(names))
     return sw.progress(facilities, items, as_of), overdue

@@ -155,18 +155,44 @@ def checklist_items(sweep_id: str, facility_id: str, hazards: pd.DataFrame) -> p
     return pd.DataFrame(rows, columns=["item_id", "item_kind", "hazard_id", "label"])
 
 
+PROGRESS_STATES = {
+    "done": "已全部排查",
+    "rectify": "有需整改项",
+    "partial": "部分排查",
+    "none": "未开始",
+}
+
+
+def overdue_items(items: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Items marked for rectification whose due date is before `as_of`."""
+    late = pd.to_datetime(items["due_date"]) < pd.Timestamp(as_of)
+    return items[((items["status"] == "rectify") & late).to_numpy()]
+
+
+def facility_progress(items: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Per facility: items pending, to rectify, overdue, and a state (PROGRESS_STATES):
+    any rectification open, else all checked, else some checked, else none."""
+    overdue = set(overdue_items(items, as_of).index)
+    frame = items.assign(
+        pending=items["status"] == "pending",
+        rectify=items["status"] == "rectify",
+        overdue=items.index.isin(overdue),
+    )
+    per = frame.groupby("facility_id").agg(
+        items=("status", "size"), pending=("pending", "sum"), rectify=("rectify", "sum"),
+        overdue=("overdue", "sum"),
+    ).astype(int)  # fmt: skip
+    per["state"] = "none"
+    per.loc[per["pending"] < per["items"], "state"] = "partial"
+    per.loc[per["pending"] == 0, "state"] = "done"
+    per.loc[per["rectify"] > 0, "state"] = "rectify"
+    return per
+
+
 def progress(facilities: pd.DataFrame, items: pd.DataFrame, as_of) -> pd.DataFrame:
     """Per township: facilities, fully checked (no item pending), with open rectifications,
     overdue rectifications (due before `as_of`), percent checked."""
-    items = items.copy()
-    items["overdue"] = (items["status"] == "rectify") & (
-        pd.to_datetime(items["due_date"]) < pd.Timestamp(as_of)
-    )
-    per_facility = items.groupby("facility_id").agg(
-        pending=("status", lambda s: int((s == "pending").sum())),
-        rectify=("status", lambda s: int((s == "rectify").sum())),
-        overdue=("overdue", "sum"),
-    )
+    per_facility = facility_progress(items, as_of)
     rows = []
     for code, group in facilities.groupby("township_code", sort=True):
         mine = per_facility.reindex(group["facility_id"])

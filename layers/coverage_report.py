@@ -30,8 +30,12 @@ def report_bytes(result, township_code: str, township_name: str) -> bytes:
     book = openpyxl.Workbook()
     summary = book.active
     summary.title = "汇总"
-    done = int(coverage["status_code"].isin(["done", "late"]).sum())
-    on_time = int((coverage["status_code"] == "done").sum())
+    rollup = result.rollup.set_index("township_code")
+    done, on_time, percent = (
+        (int(rollup.at[township_code, "done"]), int(rollup.at[township_code, "on_time"]),
+         float(rollup.at[township_code, "percent"]))
+        if township_code in rollup.index else (0, 0, 0.0)
+    )  # fmt: skip
     lines = [
         (f"{township_name}{campaign.name}安全教育宣讲情况汇总",),
         ("统计日期", result.as_of.isoformat()),
@@ -40,7 +44,7 @@ def report_bytes(result, township_code: str, township_name: str) -> bytes:
         ("村（社区）总数", len(coverage)),
         ("已开展（含逾期）", done),
         ("按期完成", on_time),
-        ("完成率（%）", round(100.0 * done / len(coverage), 1) if len(coverage) else 0.0),
+        ("完成率（%）", percent),
         ("宣讲场次（计入）", int(coverage["sessions_counted"].sum())),
         ("参加儿童（人次）", int(pd.to_numeric(counted["attendance_children"]).fillna(0).sum())),
         ("佐证材料（份）", int(pd.to_numeric(counted["evidence_count"]).fillna(0).sum())),

@@ -35,11 +35,12 @@ except CampaignError as exc:
     st.stop()
 campaign = result.campaign
 coverage = result.coverage
-done = int(coverage["status_code"].isin(["done", "late"]).sum())
+totals = result.rollup[["villages", "done", "on_time"]].sum()  # the place lies in one township
+done = int(totals["done"])
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("已开展（村）", f"{done}/{len(coverage)}")
-m2.metric("完成率", f"{100.0 * done / len(coverage):.1f}%" if len(coverage) else "—")
-m3.metric("按期完成（村）", int((coverage["status_code"] == "done").sum()))
+m1.metric("已开展（村）", f"{done}/{int(totals['villages'])}")
+m2.metric("完成率", f"{result.rollup['percent'].iloc[0]:.1f}%" if len(result.rollup) else "—")
+m3.metric("按期完成（村）", int(totals["on_time"]))
 days = (campaign.deadline - as_of).days
 m4.metric("距截止日期", f"{days} 天" if days >= 0 else f"已过 {-days} 天")
 st.caption(f"{campaign.name}：{campaign.deadline:%m月%d日}前每村至少 {campaign.min_sessions} 场"
@@ -86,7 +87,7 @@ townships = store.read_layer("townships")
 t_names = dict(zip(townships["township_code"], townships["name"], strict=True))
 st.download_button(
     f"下载{t_names.get(place.township, '')}宣讲情况报送表（Excel）",
-    report_bytes(result, place.township, t_names.get(place.township, "")),
+    lambda: report_bytes(result, place.township, t_names.get(place.township, "")),
     f"宣讲情况_{place.township}_{as_of:%Y%m%d}.xlsx", key="edu_report",
 )  # fmt: skip
 

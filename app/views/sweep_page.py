@@ -12,12 +12,18 @@ from app import sweep_service as svc
 from app.mapping import _finish, _new_map, _swatch
 from app.views.common import pick_place, store_or_stop
 from geo import vocab
-from geo.sweep import ITEM_STATUSES, SweepError
+from geo.sweep import (
+    ITEM_STATUSES,
+    PROGRESS_STATES,
+    SweepError,
+    facility_progress,
+    overdue_items,
+)
 from layers.evidence import EvidenceError, media_type
 from layers.sweep_sheets import results_xlsx
 
-PROGRESS_COLORS = {"done": ("#2e7d32", "已全部排查"), "rectify": ("#c62828", "有需整改项"),
-                   "partial": ("#f9a825", "部分排查"), "none": ("#9e9e9e", "未开始")}  # fmt: skip
+PROGRESS_COLORS = {"done": "#2e7d32", "rectify": "#c62828", "partial": "#f9a825",
+                   "none": "#9e9e9e"}  # fmt: skip
 
 st.title(M.PAGE_SWEEP)
 store = store_or_stop()
@@ -43,33 +49,25 @@ if facilities.empty:
     st.info("所选范围内没有儿童场所。")
     st.stop()
 items = svc.ensure_checklists(store, sweep, list(facilities["facility_id"]))
-progress, overdue = svc.sweep_progress(store, sweep, today)
-mine = progress[progress["township_code"] == place.township]
+per_facility = facility_progress(items, today)
+overdue = overdue_items(items, today)
 m1, m2, m3 = st.columns(3)
-checked = items.groupby("facility_id")["status"].apply(lambda s: (s != "pending").all())
-m1.metric("已全部排查的场所", f"{int(checked.sum())}/{len(facilities)}")
-m2.metric("需整改项", int((items["status"] == "rectify").sum()))
-m3.metric("逾期未整改", int(overdue["facility_id"].isin(facilities["facility_id"]).sum()))
-
-
-def _state(fid: str) -> str:
-    statuses = set(items.loc[items["facility_id"] == fid, "status"])
-    if "rectify" in statuses:
-        return "rectify"
-    if statuses and "pending" not in statuses:
-        return "done"
-    return "partial" if statuses - {"pending"} else "none"
-
+m1.metric("已全部排查的场所", f"{int((per_facility['pending'] == 0).sum())}/{len(facilities)}")
+m2.metric("需整改项", int(per_facility["rectify"].sum()))
+m3.metric("逾期未整改", len(overdue))
 
 fmap = _new_map(place.villages, canvas=False)
 group = folium.FeatureGroup(name="儿童场所（按排查进度）")
 for fac in facilities.itertuples(index=False):
-    color, label = PROGRESS_COLORS[_state(fac.facility_id)]
+    state = per_facility["state"].get(fac.facility_id, "none")
+    color, label = PROGRESS_COLORS[state], PROGRESS_STATES[state]
     folium.CircleMarker((fac.geometry.y, fac.geometry.x), radius=9, color="#ffffff", weight=2,
                         fill=True, fill_color=color, fill_opacity=0.95,
                         tooltip=f"{fac.name}：{label}").add_to(group)  # fmt: skip
 group.add_to(fmap)
-legend = "<b>排查进度</b>" + "".join(_swatch(c, t, "circle") for c, t in PROGRESS_COLORS.values())
+legend = "<b>排查进度</b>" + "".join(
+    _swatch(PROGRESS_COLORS[k], label, "circle") for k, label in PROGRESS_STATES.items()
+)
 st_folium(_finish(fmap, place.villages, legend), key="sweep_map", returned_objects=[],
           use_container_width=True, height=420)  # fmt: skip
 
@@ -160,13 +158,15 @@ if store.scope.can("import"):
                 st.error(str(exc))
 
 d1, d2 = st.columns(2)
-sheet = svc.facility_sheet(store, sweep, fid)
-d1.download_button("下载本场所隐患排查表（可打印网页）", sheet, f"隐患排查表_{names[fid]}.html",
+# Files are made when the button is clicked, not on every run of the page.
+d1.download_button("下载本场所隐患排查表（可打印网页）",
+                   lambda: svc.facility_sheet(store, sweep, fid), f"隐患排查表_{names[fid]}.html",
                    mime="text/html", key="sweep_sheet")  # fmt: skip
-d2.download_button("下载全部场所排查结果（Excel）", results_xlsx(items, facilities, sweep),
+d2.download_button("下载全部场所排查结果（Excel）", lambda: results_xlsx(items, facilities, sweep),
                    f"隐患排查结果_{place.scope[0]}.xlsx", key="sweep_results")  # fmt: skip
 if len(overdue):
     st.subheader("逾期未整改")
-    st.dataframe(overdue[["facility_name", "label", "responsible", "due_date"]].rename(columns={
+    st.dataframe(overdue.assign(facility_name=overdue["facility_id"].map(names))[
+        ["facility_name", "label", "responsible", "due_date"]].rename(columns={
         "facility_name": "场所", "label": "排查内容", "responsible": "责任人",
         "due_date": "整改期限"}), hide_index=True)  # fmt: skip
