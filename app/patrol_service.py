@@ -51,9 +51,8 @@ def water_priorities(
     rules = rules or load_rules()
     counting = store.counting() if hasattr(store, "counting") else store
     risk = compute_risk(counting, as_of, rules, village_codes=village_codes)
-    prox = counting.proximity(rules.data["radius_m"], village_codes=village_codes)
     homes = risk.households.set_index("household_id")
-    pairs = prox.pairs[["household_id", "water_id"]]
+    pairs = risk.proximity.pairs[["household_id", "water_id"]]
     pairs = pairs[pairs["household_id"].isin(homes.index)]
     kids = homes.loc[pairs["household_id"], "children"].to_numpy().astype(int)
     tiers = homes.loc[pairs["household_id"], "tier_code"].to_numpy()

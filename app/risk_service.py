@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import AnalysisCRS
+from geo.proximity import Proximity
 from geo.risk import RiskRules, grade
 from layers.store import Store
 
@@ -51,6 +52,7 @@ class RiskResult:
     crs: AnalysisCRS
     as_of: dt.date
     warnings: list[str]
+    proximity: Proximity  # the pairs behind the grades (patrol priorities count children by them)
 
 
 def compute_risk(
@@ -82,7 +84,7 @@ def compute_risk(
     out_hh = gpd.GeoDataFrame(
         hh[HOUSEHOLD_COLUMNS], geometry=households.geometry.to_numpy(), crs=households.crs
     )
-    return RiskResult(out_hh, ch[CHILD_COLUMNS], store.analysis_crs(), as_of, prox.warnings)
+    return RiskResult(out_hh, ch[CHILD_COLUMNS], store.analysis_crs(), as_of, prox.warnings, prox)
 
 
 def tier_counts(households: pd.DataFrame) -> pd.DataFrame:

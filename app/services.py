@@ -121,12 +121,3 @@ def _village_points(villages: gpd.GeoDataFrame, counts: pd.DataFrame | None) -> 
             "children": merged["children"].astype(int),
         }
     )
-
-
-def village_choices(store: Store) -> dict[str, str]:
-    """village_code -> '名称（代码）' for pickers, in code order."""
-    villages = store.read_layer("villages")
-    return {
-        code: f"{name}（{code}）"
-        for code, name in zip(villages["village_code"], villages["name"], strict=True)
-    }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 
 from geo import vocab
@@ -128,7 +127,3 @@ def _coord(water, axis: str) -> float:
         return float(water.lat)
     point = water.geometry.representative_point()
     return round(float(point.x if axis == "x" else point.y), 6)
-
-
-def as_points(frame: pd.DataFrame) -> np.ndarray:
-    return frame[["lon", "lat"]].to_numpy(float)

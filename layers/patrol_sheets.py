@@ -10,7 +10,6 @@ import html
 import io
 
 import numpy as np
-import pandas as pd
 from pyproj import Transformer
 
 from geo import vocab
@@ -142,7 +141,3 @@ th, td {{ border: 1px solid #555; padding: 4px; vertical-align: top; }}
 <table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>
 <p class="sign">巡查人签字：__________　　带队人签字：__________　　日期：__________</p>
 </body></html>"""
-
-
-def plan_table(plan) -> pd.DataFrame:
-    return plan.plan
