@@ -185,37 +185,27 @@ def sweep_progress(store, sweep: Sweep, as_of: dt.date) -> tuple[pd.DataFrame, p
 def facility_sheet(store, sweep: Sweep, facility_id: str) -> str:
     """The printable checklist page of one facility (its hazards drawn within the radius)."""
     from geo.crs import to_metric
+    from layers.store.base import expand_bbox
     from layers.sweep_sheets import facility_html
 
     crs = store.analysis_crs()
-    facility = store.read_layer("facilities").set_index("facility_id").loc[facility_id]
+    facilities = store.read_layer("facilities")
+    facility = facilities[facilities["facility_id"] == facility_id]
     items = ensure_checklists(store, sweep, [facility_id])
     hazards = store.hazards_around(sw.radii(default=sweep.radius_m), None, [facility_id])
+    around = expand_bbox(tuple(facility.total_bounds), sweep.radius_m * 1.2)
     shapes = []
     for kind, layer, key in (("slope", "slopes", "slope_id"), ("water", "water_bodies", "water_id"),
                              ("other", "point_hazards", "hazard_id")):  # fmt: skip
         ids = set(hazards.loc[hazards["hazard_kind"] == kind, "hazard_id"])
         if not ids:
             continue
-        frame = store.read_layer(layer)
+        frame = store.read_layer(layer, bbox=around, columns=["name"])
         frame = to_metric(frame[frame[key].isin(ids)], crs)
         names = frame["name"].fillna(frame[key])
         shapes += [(kind, str(n), g) for n, g in zip(names, frame.geometry, strict=True)]
-    point = to_metric(store.read_layer("facilities").query("facility_id == @facility_id"), crs)
-    row = facility.copy()
-    row["point_m"] = point.geometry.iloc[0]
-    row["name"] = facility["name"]
-    return facility_html(_Row(row), sweep, sweep.radius_m, shapes, items)
-
-
-class _Row:
-    """Attribute access to a Series (the page template reads fields as attributes)."""
-
-    def __init__(self, series: pd.Series):
-        self._s = series
-
-    def __getattr__(self, name):
-        return self._s[name]
+    row = next(to_metric(facility, crs).itertuples(index=False))  # geometry in metres
+    return facility_html(row, sweep, sweep.radius_m, shapes, items)
 
 
 def record_point_hazard(store, kind: str, name: str, lon: float, lat: float, note: str,

@@ -122,7 +122,7 @@ def plan_import(
                        villages, number, problems)  # fmt: skip
 
     children = pd.DataFrame(child_rows, columns=get_layer("children").column_names)
-    household_frame = _household_frame(home_rows, homes, homes_by_id)
+    household_frame = _household_frame(home_rows)
     return ImportPlan(children, household_frame, pd.DataFrame(actions, columns=_ACTION_COLUMNS),
                       problems, source_crs)  # fmt: skip
 
@@ -267,7 +267,7 @@ def _household_row(row, hid, homes, homes_by_id, home_rows, point, source_crs, v
     home_rows[hid] = entry
 
 
-def _household_frame(home_rows, homes, homes_by_id) -> gpd.GeoDataFrame:
+def _household_frame(home_rows) -> gpd.GeoDataFrame:
     columns = get_layer("households").column_names
     changed = [
         {c: e.get(c) for c in (*columns, "geometry")}

@@ -18,9 +18,9 @@ KIND_STYLE = {"slope": ("#e69500", "#8d5a00"), "water": ("#64b5f6", "#1565c0"),
 
 def facility_html(facility, sweep, radius_m: float, hazards_m: list, items: pd.DataFrame,
                   title: str = "汛期隐患排查表") -> str:  # fmt: skip
-    """`facility`: a row with name, facility_type, village_code, children_count and its metric
-    point as `point_m`; `hazards_m`: (kind, label, metric geometry) within the radius."""
-    cx, cy = facility.point_m.x, facility.point_m.y
+    """`facility`: a facility row (itertuples) with its point in the metric CRS; `hazards_m`:
+    (kind, label, metric geometry) within the radius."""
+    cx, cy = facility.geometry.x, facility.geometry.y
     extent = radius_m * 1.15
     size = 420
 

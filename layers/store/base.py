@@ -172,7 +172,7 @@ class Store(ABC):
             "households", village_codes=village_codes, columns=["village_code"], scope=scope
         )
         if len(hh):
-            bbox = _expand(tuple(hh.total_bounds), SEARCH_LIMIT_M)
+            bbox = expand_bbox(tuple(hh.total_bounds), SEARCH_LIMIT_M)
         else:
             bbox = (0.0, 0.0, 0.0, 0.0)
         wcols = ["water_type"]
@@ -196,7 +196,7 @@ class Store(ABC):
             fac = fac[fac["facility_id"].isin(facility_ids)]
         if not len(fac):
             return pd.DataFrame(columns=sweep.HAZARD_COLUMNS)
-        bbox = _expand(tuple(fac.total_bounds), max(radius_by_type.values()) + 100)
+        bbox = expand_bbox(tuple(fac.total_bounds), max(radius_by_type.values()) + 100)
         layers = [
             to_metric(self.read_layer(name, bbox=bbox, columns=cols), crs)
             for name, cols in (("slopes", ["name", "hazard_grade"]),
@@ -350,7 +350,7 @@ def _crs_for(frames: dict[str, pd.DataFrame]) -> AnalysisCRS:
     return analysis_crs((bounds[0].min(), bounds[1].min(), bounds[2].max(), bounds[3].max()))
 
 
-def _expand(bbox: Bbox, metres: float) -> Bbox:
+def expand_bbox(bbox: Bbox, metres: float) -> Bbox:
     """A lon/lat box grown by at least `metres` on every side."""
     minx, miny, maxx, maxy = bbox
     dlat = metres / 110_000.0
