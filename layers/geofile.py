@@ -111,11 +111,15 @@ def _read_ogr(data: bytes, suffix: str, warnings: list[str]) -> gpd.GeoDataFrame
         return gpd.GeoDataFrame(frame, geometry="geometry", crs=crs)
 
 
-def _unzip_shapefile(data: bytes, folder: Path) -> Path:
+def _archive(data: bytes, suffix: str) -> zipfile.ZipFile:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        return zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise GeoFileError("这个 .zip 文件已损坏，无法解压。") from exc
+        raise GeoFileError(f"这个 {suffix} 文件已损坏，无法解压。") from exc
+
+
+def _unzip_shapefile(data: bytes, folder: Path) -> Path:
+    archive = _archive(data, ".zip")
     shps = [n for n in archive.namelist() if n.lower().endswith(".shp")]
     if not shps:
         raise GeoFileError("压缩包里没有 .shp 文件。请把 .shp、.shx、.dbf、.prj、.cpg 一起压缩。")
@@ -133,10 +137,7 @@ def _unzip_shapefile(data: bytes, folder: Path) -> Path:
 
 
 def _unzip_kmz(data: bytes, folder: Path) -> Path:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise GeoFileError("这个 .kmz 文件已损坏，无法解压。") from exc
+    archive = _archive(data, ".kmz")
     kmls = [n for n in archive.namelist() if n.lower().endswith(".kml")]
     if not kmls:
         raise GeoFileError("KMZ 文件里没有 .kml 文档。")
