@@ -22,9 +22,16 @@ def text(values) -> pa.Array:
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
         return values.cast(pa.string())
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        values = pd.Series(values)
     if isinstance(values, pd.Series | pd.Index):
         if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype):
             return pa.array(values.array).cast(pa.string())
+        if values.dtype == object:  # None and NaN become null without a pass through pandas
+            try:
+                return pa.array(values.to_numpy(), type=pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # pd.NA and the like
+                pass
         values = values.to_numpy(dtype=object, na_value=None)
     return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
 

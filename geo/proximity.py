@@ -14,13 +14,14 @@ Conventions both engines follow:
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 import shapely
 
 from geo import arrowtext, segment_grid
-from geo.columns import take
 from geo.crs import CRSError, require_metric
 from geo.vocab import WATER_TYPES
 
@@ -87,37 +88,41 @@ class Proximity:
         return self._pairs
 
 
-def check_layer(frame, key: str, what: str) -> list[str]:
-    """Problems that stop analysis of one layer (CRS, null or invalid geometries), in Chinese."""
-    try:
-        require_metric(frame, what)
-    except CRSError as exc:
-        return [f"{what}的坐标系不能用于量算距离（{exc}）"]
+def _geometry_problems(frame, key: str, what: str, valid=None) -> list[str]:
+    """Null and (unless `valid` is given) invalid geometries of one layer, in Chinese."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
     problems = []
     null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if null.any():
         ids = "、".join(map(str, frame.loc[null, key].head(5)))
         problems.append(f"{what}有 {int(null.sum())} 个要素没有几何图形（如 {ids}）")
-    invalid = ~null & ~shapely.is_valid(geoms)
+    invalid = ~null & ~(shapely.is_valid(geoms) if valid is None else valid)
     if invalid.any():
         ids = "、".join(map(str, frame.loc[invalid, key].head(5)))
         problems.append(f"{what}有 {int(invalid.sum())} 个无效几何（自相交等，如 {ids}），请先修复")
     return problems
 
 
-def id_rank(ids: np.ndarray) -> np.ndarray:
+def check_layer(frame, key: str, what: str, valid=None) -> list[str]:
+    """Problems that stop analysis of one layer (CRS, null or invalid geometries), in Chinese.
+    `valid` may give the validity per feature when the caller knows it already."""
+    try:
+        require_metric(frame, what)
+    except CRSError as exc:
+        return [f"{what}的坐标系不能用于量算距离（{exc}）"]
+    return _geometry_problems(frame, key, what, valid)
+
+
+def id_rank(ids) -> np.ndarray:
     """Position of each id in text order: ties between equal distances go to the smaller id."""
-    order = np.argsort(np.asarray(ids).astype(str), kind="stable")
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[order] = np.arange(len(ids))
+    order = pc.array_sort_indices(arrowtext.text(ids)).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
     return rank
 
 
 def _water_kinds(waters) -> np.ndarray:
-    kinds = pd.Categorical(
-        waters["water_type"].to_numpy(dtype=object), categories=list(WATER_TYPES)
-    )
+    kinds = pd.Categorical(waters["water_type"], categories=list(WATER_TYPES))
     codes = np.asarray(kinds.codes, dtype=np.int64)
     if (codes < 0).any():
         bad = sorted(set(waters["water_type"].to_numpy(dtype=object)[codes < 0].astype(str)))
@@ -126,10 +131,34 @@ def _water_kinds(waters) -> np.ndarray:
 
 
 def _points(households) -> np.ndarray:
+    """Coordinates (n, 2) of the household points; refuses other shapes and non-finite values."""
     geoms = households.geometry.values
     if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
         raise ProximityError("家庭户图层应为点要素（每户一个点）")
     return shapely.get_coordinates(geoms)
+
+
+def _checked(households, waters, slopes) -> tuple[np.ndarray, list[str]]:
+    """Household points and the problems of all three layers. The validity of the water and
+    slope shapes (GEOS, the slow part) is checked on a second thread while the caller goes on:
+    shapely releases the GIL, and the answer is awaited before any result is used."""
+    problems = []
+    for frame, what in ((households, "家庭户图层"), (waters, "水域图层"), (slopes, "易滑坡体图层")):
+        try:
+            require_metric(frame, what)
+        except CRSError as exc:
+            problems.append(f"{what}的坐标系不能用于量算距离（{exc}）")
+    if problems:
+        raise ProximityError("；".join(problems))
+    geoms = np.asarray(households.geometry.values, dtype=object)
+    null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    points = np.full((len(geoms), 2), np.nan)
+    if not null.any():
+        points = _points(households)
+    # A point is valid when its coordinates are finite; no need to ask GEOS 100,000 times.
+    valid = ~null & np.isfinite(points).all(axis=1)
+    problems += _geometry_problems(households, "household_id", "家庭户图层", valid | null)
+    return points, problems
 
 
 def proximity(
@@ -137,13 +166,26 @@ def proximity(
 ) -> Proximity:
     """All proximity facts for households against water bodies and slopes (metric CRS)."""
     radius_by_type = check_radii(radius_by_type or default_radii())
-    problems = (
-        check_layer(households, "household_id", "家庭户图层")
-        + check_layer(waters, "water_id", "水域图层")
-        + check_layer(slopes, "slope_id", "易滑坡体图层")
-    )
-    if problems:
-        raise ProximityError("；".join(problems))
+    points, problems = _checked(households, waters, slopes)
+    with ThreadPoolExecutor(1) as pool:
+        shapes = pool.submit(
+            lambda: (
+                check_layer(waters, "water_id", "水域图层")
+                + check_layer(slopes, "slope_id", "易滑坡体图层")
+            )
+        )
+        try:
+            if problems:
+                raise ProximityError("；".join(problems))
+            return _proximity(households, waters, slopes, radius_by_type, points, shapes)
+        except Exception:
+            problems += shapes.result()  # bad shapes explain a failure better than its trace
+            if problems:
+                raise ProximityError("；".join(problems)) from None
+            raise
+
+
+def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Proximity:
     crs = {str(f.crs) for f in (households, waters, slopes) if len(f)}
     if len(crs) > 1:
         raise ProximityError("各图层的坐标系不一致，请投影到同一分析坐标系后再计算")
@@ -153,28 +195,30 @@ def proximity(
     if len(slopes) == 0:
         warnings.append("易滑坡体图层为空：所有家庭都没有坡体距离。")
 
-    points = _points(households)
     n = len(points)
-    hh_ids = households["household_id"].to_numpy(dtype=object)
-    water_ids = waters["water_id"].to_numpy(dtype=object)
+    hh_ids = arrowtext.text(households["household_id"])
+    water_ids = arrowtext.text(waters["water_id"])
     kinds = _water_kinds(waters)
-    types = np.array(list(WATER_TYPES), dtype=object)
+    types = arrowtext.text(list(WATER_TYPES))
     radius_of = np.array([radius_by_type[t] for t in WATER_TYPES], dtype=float)
     rank = id_rank(water_ids)
-    geoms = waters.geometry.values
-    grid = segment_grid.build(geoms, cell_m=float(radius_of.max()) / 2)
-    (pi, wi, d), (near_o, near_d) = segment_grid.within(grid, points, kinds, radius_of, rank)
+    grid = segment_grid.build(waters.geometry.values, cell_m=float(radius_of.max()) / 2)
+    slope_grid = segment_grid.build(slopes.geometry.values)
+    problems = shapes.result()
+    if problems:
+        raise ProximityError("；".join(problems))
+    within, near_o, near_d = segment_grid.reach(grid, points, kinds, radius_of, rank)
 
     def pairs() -> pd.DataFrame:
-        p, w, dist = pi, wi, d
-        if n > 1 and not (hh_ids[1:] >= hh_ids[:-1]).all():  # listed by household id
-            order = np.argsort(id_rank(hh_ids)[p], kind="stable")
+        (p, w, dist), _ = segment_grid.within(grid, points, kinds, radius_of, rank)
+        if n > 1 and not pc.all(pc.greater_equal(hh_ids[1:], hh_ids[:-1])).as_py():
+            order = np.argsort(id_rank(hh_ids)[p], kind="stable")  # listed by household id
             p, w, dist = p[order], w[order], dist[order]
         return arrowtext.frame(
             {
-                "household_id": hh_ids[p],
-                "water_id": water_ids[w],
-                "water_type": types[kinds[w]],
+                "household_id": arrowtext.take(hh_ids, p),
+                "water_id": arrowtext.take(water_ids, w),
+                "water_type": arrowtext.take(types, kinds[w]),
                 "distance_m": dist,
             }
         )
@@ -185,34 +229,43 @@ def proximity(
         rest = np.flatnonzero(near_o[:, t] < 0)
         mask = np.flatnonzero(kinds == t)
         if len(rest) and len(mask):
-            sub = segment_grid.build(geoms[mask])
+            sub = segment_grid.subset(grid, mask)
             o, dist = segment_grid.nearest(sub, points[rest], rank[mask], SEARCH_LIMIT_M)
             near_o[rest, t] = np.where(o >= 0, mask[np.maximum(o, 0)], -1)
             near_d[rest, t] = dist
-        columns[f"nearest_{water_type}_id"] = take(water_ids, near_o[:, t])
+        columns[f"nearest_{water_type}_id"] = arrowtext.take(water_ids, near_o[:, t])
         columns[f"nearest_{water_type}_m"] = near_d[:, t]
-    slope_grid = segment_grid.build(slopes.geometry.values)
-    slope_ids = slopes["slope_id"].to_numpy(dtype=object)
+    slope_ids = arrowtext.text(slopes["slope_id"])
     so, sd = segment_grid.nearest(slope_grid, points, id_rank(slope_ids), SEARCH_LIMIT_M)
-    columns["nearest_slope_id"] = take(slope_ids, so)
+    columns["nearest_slope_id"] = arrowtext.take(slope_ids, so)
     columns["slope_m"] = sd
-    nearest = finish_nearest(
-        arrowtext.frame(columns),
-        waters_within=np.bincount(pi, minlength=n),
-        tie=np.where(near_o >= 0, rank[np.maximum(near_o, 0)] if len(rank) else 0, 0),
-    )
-    return Proximity(pairs=pairs, nearest=nearest, warnings=warnings)
+    tie = np.where(near_o >= 0, rank[np.maximum(near_o, 0)] if len(rank) else 0, 0)
+    best, some = _overall(near_d, tie)
+    overall = np.where(some, near_o[np.arange(n), best], -1)
+    columns["nearest_water_id"] = arrowtext.take(water_ids, overall)
+    columns["nearest_water_type"] = arrowtext.take(types, np.where(some, best, -1))
+    columns["nearest_water_m"] = np.where(some, near_d[np.arange(n), best], np.nan)
+    columns["waters_within"] = within
+    return Proximity(pairs=pairs, nearest=arrowtext.frame(columns), warnings=warnings)
 
 
-def finish_nearest(
-    nearest: pd.DataFrame, waters_within: np.ndarray, tie: np.ndarray | None = None
-) -> pd.DataFrame:
-    """Add the overall nearest water body and the count within reach; both engines finish here.
+def _overall(dist: np.ndarray, tie: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of (n, types) distances: the type of the smallest (ties: smaller `tie`), and
+    whether there is one at all."""
+    n = len(dist)
+    key = np.where(np.isnan(dist), np.inf, dist)
+    rows = np.arange(n)
+    best = np.zeros(n, dtype=np.int64)
+    for t in range(1, dist.shape[1]):
+        b_key, b_tie = key[rows, best], tie[rows, best]
+        best[(key[:, t] < b_key) | ((key[:, t] == b_key) & (tie[:, t] < b_tie))] = t
+    return best, ~np.isnan(dist[rows, best])
 
-    `nearest` holds nearest_<type>_id/_m per household. The overall nearest is the smallest
-    distance, ties to the smaller id; `tie` (n, types) may give the ids' text order already
-    (the in-process engine has it), else it is computed from the ids.
-    """
+
+def finish_nearest(nearest: pd.DataFrame, waters_within: np.ndarray) -> pd.DataFrame:
+    """Add the overall nearest water body and the count within reach to the nearest_<type>_id/_m
+    per household that the PostGIS engine returns, as the in-process engine does: the smallest
+    distance, ties to the smaller id."""
     n = len(nearest)
     ids = np.stack(
         [nearest[f"nearest_{t}_id"].to_numpy(dtype=object) for t in WATER_TYPES], axis=1
@@ -220,15 +273,8 @@ def finish_nearest(
     dist = np.stack(
         [nearest[f"nearest_{t}_m"].to_numpy(dtype=float) for t in WATER_TYPES], axis=1
     ).reshape(n, len(WATER_TYPES))
-    if tie is None:
-        tie = id_rank(ids.ravel()).reshape(ids.shape)
-    key = np.where(np.isnan(dist), np.inf, dist)
+    best, some = _overall(dist, id_rank(ids.ravel()).reshape(ids.shape))
     rows = np.arange(n)
-    best = np.zeros(n, dtype=np.int64)
-    for t in range(1, len(WATER_TYPES)):
-        b_key, b_tie = key[rows, best], tie[rows, best]
-        best[(key[:, t] < b_key) | ((key[:, t] == b_key) & (tie[:, t] < b_tie))] = t
-    some = ~np.isnan(dist[rows, best])
     types = np.array(list(WATER_TYPES), dtype=object)
     out = nearest.copy()
     out["nearest_water_id"] = pd.Series(np.where(some, ids[rows, best], None), out.index, object)

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo import arrowtext as at
+from geo import rowtext as rt
 from geo.columns import take
 from geo.equipment import completeness_series
 from geo.proximity import Proximity, check_radii
@@ -117,11 +118,6 @@ def _band(values: np.ndarray, bands: list[dict]) -> tuple[np.ndarray, np.ndarray
     return points, which
 
 
-def _band_text(which: np.ndarray, bands: list[dict]) -> pa.Array:
-    """The band limit as written in the rules ('50', '50.5'); null where no band."""
-    return at.take(at.text([f"{band['max_m']:g}" for band in bands] or [""]), which)
-
-
 def age_years(birth, as_of: dt.date) -> np.ndarray:
     """Whole years of age on `as_of` (-1 for an unknown birth date, so the child is left out)."""
     b = pd.to_datetime(pd.Series(birth)).to_numpy("datetime64[D]")
@@ -135,19 +131,30 @@ def age_years(birth, as_of: dt.date) -> np.ndarray:
     return np.where(unknown, -1, as_of.year - year - (~had_birthday).astype(np.int64))
 
 
-def _positions(keys, wanted) -> np.ndarray:
-    """Index of each wanted key among keys (unique), -1 where absent (an Arrow hash lookup)."""
+def _positions(keys, wanted) -> np.ndarray | None:
+    """Index of each wanted key among keys (unique), -1 where absent (an Arrow hash lookup);
+    None when `wanted` is `keys` in the same order (nothing to look up)."""
     if keys is wanted:
-        return np.arange(len(keys))
+        return None
     k, w = at.text(keys), at.text(wanted)
     if len(k) == len(w) and k.equals(w):
-        return np.arange(len(k))
+        return None
     found = pc.index_in(w, value_set=k).fill_null(-1)
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _take_series(values: pd.Series, index: np.ndarray):
+def _index(found: np.ndarray | None, n: int) -> np.ndarray:
+    return np.arange(n) if found is None else found
+
+
+def _take_series(values: pd.Series, index: np.ndarray | None):
     """values[index] as an array; missing (NaN, NA, None, 0 for integers) where index < 0."""
+    if index is None:
+        return (
+            values.array
+            if isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+            else (values.to_numpy())
+        )
     if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
         return values.array.take(index, allow_fill=True)
     return take(values.to_numpy(), index)
@@ -161,24 +168,40 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return series.to_numpy(dtype=object, na_value=None)
 
 
+def _quoted(names) -> pa.Array:
+    """'“name”' per name; null (nothing written) where the name is unknown or empty."""
+    return at.concat("“", at.nonempty(at.text(names)), "”")
+
+
+def _lack_texts() -> pa.Array:
+    """For each set of missing four items (bit k: FOUR_ITEMS[k]), their names joined by '、'."""
+    return at.text(
+        [
+            "、".join(EQUIPMENT_ITEMS[item] for k, item in enumerate(FOUR_ITEMS) if code >> k & 1)
+            for code in range(1 << len(FOUR_ITEMS))
+        ]
+    )
+
+
 def household_exposure(
     households: pd.DataFrame,
     prox: Proximity,
     waters: pd.DataFrame,
     slopes: pd.DataFrame,
     rules: RiskRules,
-) -> pd.DataFrame:
-    """Per household (in `households` order): nearest-water facts, exposure points and reasons."""
+) -> tuple[pd.DataFrame, list[rt.Group]]:
+    """Per household (in `households` order): nearest-water facts and exposure points; and the
+    reasons as text groups (written later, together with the children's)."""
     r = rules.data
-    hh_ids = _column(households, "household_id")
+    hh_ids = at.text(households["household_id"])
     n = len(hh_ids)
-    at_near = _positions(_column(prox.nearest, "household_id"), hh_ids)
-    near = {"household_id": hh_ids, "village_code": _column(households, "village_code")}
+    at_near = _positions(prox.nearest["household_id"], hh_ids)
+    near = {"household_id": hh_ids, "village_code": households["village_code"]}
     for name in prox.nearest.columns.drop("household_id"):
-        near[name] = take(_column(prox.nearest, name), at_near)
+        near[name] = _take_series(prox.nearest[name], at_near)
 
     # Facts of each water body, then taken for each household's nearest one.
-    w = _positions(_column(waters, "water_id"), near["nearest_water_id"])
+    w = _index(_positions(waters["water_id"], near["nearest_water_id"]), n)
     complete = completeness_series(waters).to_numpy(dtype=object)
     known = take(np.isin(complete, ["complete", "incomplete"]), w)
     is_complete = take(complete == "complete", w)
@@ -188,61 +211,63 @@ def household_exposure(
         item: np.isin(_column(waters, f"{item}_status"), ["missing", "damaged"])
         for item in (*FOUR_ITEMS, "fence")
     }
-    lack_text = at.join(*(at.where(bad[i], EQUIPMENT_ITEMS[i]) for i in FOUR_ITEMS), sep="、")
-    lacks_any = np.zeros(len(waters), dtype=bool)
-    for item in FOUR_ITEMS:
-        lacks_any |= bad[item]
+    lack_code = np.zeros(len(waters), dtype=np.int64)
+    for k, item in enumerate(FOUR_ITEMS):
+        lack_code |= bad[item].astype(np.int64) << k
 
     # Within reach: the nearest water body is inside its type's radius.
-    types = near["nearest_water_type"]
-    type_no = np.full(n, len(WATER_TYPES), dtype=np.int64)
-    radius = np.full(n, np.nan)
-    for k, water_type in enumerate(WATER_TYPES):
-        this = types == water_type
-        type_no[this] = k
-        radius[this] = r["radius_m"][water_type]
-    dist = near["nearest_water_m"].astype(float)
+    type_no = (
+        pc.index_in(at.text(near["nearest_water_type"]), value_set=at.text(list(WATER_TYPES)))
+        .fill_null(len(WATER_TYPES))
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int64)
+    )
+    radius = np.array([r["radius_m"][t] for t in WATER_TYPES] + [np.nan])[type_no]
+    dist = np.asarray(near["nearest_water_m"], dtype=float)
     reach = ~np.isnan(dist) & (dist <= radius)
     water_pts, water_band = _band(np.where(reach, dist, np.nan), r["water_bands"])
-    fired = water_pts > 0
-    label = at.take(at.text([*WATER_TYPES.values(), "水域"]), type_no)
-    wname = at.take(at.text(waters["name"]), np.where(fired, w, -1))
-    water_reason = at.where(
-        fired,
-        at.concat(
-            "距", label, _quoted(wname), at.integers(dist), "米（",
-            _band_text(water_band, r["water_bands"]), "米内）",
-        ),
-    )  # fmt: skip
     w_reach = np.where(reach, w, -1)
-    lacks = take(lacks_any, w_reach) & reach
+    lack = take(lack_code, w_reach)
+    lacks = lack > 0
     fence_bad = take(bad["fence"], w_reach) & reach
     equip = r["equipment"]
     equip_pts = np.where(lacks, equip["missing_four_items_points"], 0) + np.where(
         fence_bad, equip["missing_fence_points"], 0
     )
-    lack_reason = at.where(lacks, at.concat("该水域四个一不全：缺", at.take(lack_text, w_reach)))
-    fence_reason = at.where(fence_bad, "该水域缺隔离防护设施")
 
-    slope_m = near["slope_m"].astype(float)
+    slope_m = np.asarray(near["slope_m"], dtype=float)
     slope_pts, _ = _band(slope_m, r["slope_bands"])
-    s = _positions(_column(slopes, "slope_id"), near["nearest_slope_id"])
-    sname = _quoted(at.take(at.text(slopes["name"]), s))
+    s = _index(_positions(slopes["slope_id"], near["nearest_slope_id"]), n)
+    sname = rt.Pick(_quoted(slopes["name"]), s)
     on = slope_pts > 0
     inside = on & (slope_m == 0)
-    slope_reason = pc.if_else(
-        pa.array(inside),
-        at.concat("住所位于易滑坡体", sname, "内"),
-        at.where(on, at.concat("距易滑坡体", sname, at.integers(slope_m), "米")),
-    )
+    bands = at.text([f"{band['max_m']:g}" for band in r["water_bands"]])
+    groups = [
+        rt.group(
+            water_pts > 0,
+            "距", rt.Pick(at.text([*WATER_TYPES.values(), "水域"]), type_no),
+            rt.Pick(_quoted(waters["name"]), w), rt.Number(dist),
+            "米（", rt.Pick(bands, water_band), "米内）",
+        ),
+        rt.group(lacks, "该水域四个一不全：缺", rt.Pick(_lack_texts(), lack)),
+        rt.group(fence_bad, "该水域缺隔离防护设施"),
+        rt.group(inside, "住所位于易滑坡体", sname, "内"),
+        rt.group(on & ~inside, "距易滑坡体", sname, rt.Number(slope_m), "米"),
+    ]  # fmt: skip
     near["exposure_points"] = water_pts + equip_pts + slope_pts
-    near["exposure_reasons"] = at.join(water_reason, lack_reason, fence_reason, slope_reason)
-    return at.frame(near)
+    return at.frame(near), groups
 
 
-def _quoted(names: pa.Array) -> pa.Array:
-    """'“name”' where a name is known, '' otherwise."""
-    return pc.fill_null(at.concat("“", pc.if_else(pc.equal(names, ""), None, names), "”"), "")
+def _has_code(values) -> callable:
+    """A test 'does the row's code list contain this code', matched once per distinct value."""
+    encoded = pc.dictionary_encode(at.text(values))
+    rows = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def has(code: str) -> np.ndarray:
+        found = pc.match_substring(encoded.dictionary, code).fill_null(False)
+        return take(found.to_numpy(zero_copy_only=False), rows)
+
+    return has
 
 
 def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> list[tuple]:
@@ -255,21 +280,17 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
         taken |= hit
         if band["points"]:
             flags.append((band["label"], band["points"], hit))
-    cats = at.text(children["categories"])
-    why = at.text(children["difficulty_reasons"])
+    cats = _has_code(children["categories"])
+    why = _has_code(children["difficulty_reasons"])
     signed = children["caregiver_agreement_signed"].fillna(False).to_numpy(dtype=bool)
     capable = children["guardian_capable"].fillna(True).to_numpy(dtype=bool)
-
-    def has(codes: pa.Array, code: str) -> np.ndarray:
-        return pc.match_substring(codes, code).fill_null(False).to_numpy(zero_copy_only=False)
-
     c = r["categories"]
     for key, mask in (
-        ("left_behind_unsigned", has(cats, "left_behind") & ~signed),
-        ("orphan", has(cats, "orphan")),
-        ("unsupported", has(cats, "unsupported")),
-        ("disabled", has(why, "disabled") | children["disability"].notna().to_numpy()),
-        ("wandering", has(why, "wandering")),
+        ("left_behind_unsigned", cats("left_behind") & ~signed),
+        ("orphan", cats("orphan")),
+        ("unsupported", cats("unsupported")),
+        ("disabled", why("disabled") | children["disability"].notna().to_numpy()),
+        ("wandering", why("wandering")),
     ):
         flags.append((c[key]["label"], c[key]["points"], mask))
     g = r["guardian_incapable"]
@@ -277,30 +298,33 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
     return flags
 
 
-FLAG = "flag:"  # prefix of the per-rule boolean columns on child rows
-
-
-def child_vulnerability(children: pd.DataFrame, as_of: dt.date, rules: RiskRules) -> pd.DataFrame:
-    """Per child (under 18 on as_of): age, vulnerability points, reasons, and one boolean
-    column per child rule (FLAG + label) so households can count them."""
+def child_vulnerability(
+    children: pd.DataFrame, as_of: dt.date, rules: RiskRules
+) -> tuple[pd.DataFrame, list[tuple[str, np.ndarray]]]:
+    """Per child (under 18 on as_of): age and vulnerability points; and (label, mask) of every
+    child rule over those rows, for the reasons and for households to count them."""
     age = age_years(children["birth_date"], as_of)
     flags = _child_flags(children, age, rules)
     points = np.zeros(len(children))
-    combo = np.zeros(len(children), dtype=np.int64)
-    for k, (_, pts, mask) in enumerate(flags):
+    for _, pts, mask in flags:
         points += np.where(mask, pts, 0)
-        combo |= mask.astype(np.int64) << k
-    # Few distinct combinations of rules: write each once, then look it up per child.
-    combos, which = np.unique(combo, return_inverse=True)
-    texts = ["；".join(f[0] for k, f in enumerate(flags) if c >> k & 1) for c in combos]
     keep = np.flatnonzero((age >= 0) & (age < 18))
-    out = {name: children[name].take(keep) for name in ("child_id", "household_id", "village_code")}
+    everyone = len(keep) == len(children)
+    out = {
+        name: children[name] if everyone else children[name].take(keep)
+        for name in ("child_id", "village_code")
+    }
+    out["household_id"] = at.take(at.text(children["household_id"]), keep)
     out["age"] = age[keep]
     out["vulnerability_points"] = points[keep]
-    out["vulnerability_reasons"] = at.take(at.text(texts), which.reshape(-1)[keep])
-    for label, _, mask in flags:
-        out[FLAG + label] = mask[keep]
-    return at.frame(out)
+    return at.frame(out), [(label, mask[keep]) for label, _, mask in flags]
+
+
+# Household facts repeated on each child's row.
+CHILD_FACTS = [
+    "nearest_water_id", "nearest_water_type", "nearest_water_m", "waters_within",
+    "nearest_water_equipment_complete", "slope_m",
+]  # fmt: skip
 
 
 def grade(
@@ -315,55 +339,36 @@ def grade(
     """(household rows in `households` order, child rows), each with score, tier, tier_code
     and reasons."""
     rules = rules or RiskRules.from_dict()
-    hh = household_exposure(households, prox, waters, slopes, rules)
-    ch = child_vulnerability(children, as_of, rules)
-    n = len(hh)
-    home = _positions(hh["household_id"], ch["household_id"])
+    hh, groups = household_exposure(households, prox, waters, slopes, rules)
+    near_ids = at.text(hh["household_id"])
+    ch, flags = child_vulnerability(children, as_of, rules)
+    n, m = len(hh), len(ch)
+    home = _index(_positions(near_ids, ch["household_id"]), m)
     inside = home >= 0
     homes = home[inside]
+    vulnerability = ch["vulnerability_points"].to_numpy()
+
     rows = {name: ch[name] for name in ch.columns}
-    for name in hh.columns.drop(["household_id", "village_code"]):
+    for name in CHILD_FACTS:
         rows[name] = _take_series(hh[name], home)
     exposure = np.where(inside, hh["exposure_points"].to_numpy()[np.maximum(home, 0)], 0)
     rows["exposure_points"] = exposure
-    rows["score"] = exposure + ch["vulnerability_points"].to_numpy()
+    rows["score"] = exposure + vulnerability
     rows["tier_code"], rows["tier"] = rules.tiers(rows["score"])
-    hh_reasons = at.nonempty(at.text(hh["exposure_reasons"]))
-    child_reasons = at.nonempty(at.text(ch["vulnerability_reasons"]))
-    rows["reasons"] = at.join(at.take(hh_reasons, home), child_reasons)
+    rows["reasons"] = rt.render(
+        [g.take(home) for g in groups] + [rt.group(mask, label) for label, mask in flags], m
+    )
 
     most = np.full(n, np.nan)
-    np.fmax.at(most, homes, ch["vulnerability_points"].to_numpy()[inside])
+    np.fmax.at(most, homes, vulnerability[inside])
     out = {name: hh[name] for name in hh.columns}
     out["children"] = np.bincount(homes, minlength=n)
     out["vulnerability_points"] = most
     out["score"] = hh["exposure_points"].to_numpy() + np.nan_to_num(most)
     out["tier_code"], out["tier"] = rules.tiers(out["score"])
-    out["reasons"] = at.join(hh_reasons, _counted_flags(ch, homes, inside, n))
+    counted = []  # each child factor counted per household: '6岁以下2名'
+    for label, mask in flags:
+        count = np.bincount(homes, weights=mask[inside], minlength=n)
+        counted.append(rt.group(count > 0, label, rt.Number(count), "名"))
+    out["reasons"] = rt.render(groups + counted, n)
     return at.frame(out), at.frame(rows)
-
-
-def _counted_flags(ch: pd.DataFrame, homes: np.ndarray, inside: np.ndarray, n: int) -> pa.Array:
-    """Per household, its children's factors counted: '6岁以下2名；监护人无监护能力1名'."""
-    labels = [c[len(FLAG) :] for c in ch.columns if c.startswith(FLAG)]
-    if not labels or n == 0:
-        return at.text(np.full(n, None, dtype=object))
-    counts = np.stack(
-        [
-            np.bincount(homes, weights=ch[FLAG + label].to_numpy(dtype=bool)[inside], minlength=n)
-            for label in labels
-        ],
-        axis=1,
-    ).astype(np.int64)
-    # Few distinct count patterns: write each once, then look it up per household.
-    base = int(counts.max()) + 1
-    if base ** len(labels) < 2**62:
-        key = counts @ (base ** np.arange(len(labels), dtype=np.int64))
-        _, first, which = np.unique(key, return_index=True, return_inverse=True)
-    else:  # implausibly many children of one household
-        _, first, which = np.unique(counts, axis=0, return_index=True, return_inverse=True)
-    texts = [
-        "；".join(f"{label}{k}名" for label, k in zip(labels, row, strict=True) if k)
-        for row in counts[first]
-    ]
-    return at.take(at.nonempty(at.text(texts)), which.reshape(-1))

@@ -61,29 +61,61 @@ class SegmentGrid:
         )  # fmt: skip
 
 
+def _pieces(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Polygon rings and line parts of `geoms`, and the geometry each came from, by owner."""
+    kind = shapely.get_type_id(geoms)
+    multi = np.flatnonzero((kind == 5) | (kind == 6))  # multi-part lines and polygons
+    single = np.flatnonzero((kind == 1) | (kind == 2) | (kind == 3))
+    parts, part_owner = shapely.get_parts(geoms[multi], return_index=True)
+    items = np.concatenate([geoms[single], parts])
+    owner = np.concatenate([single, multi[part_owner]])
+    polygon = shapely.get_type_id(items) == 3
+    rings, ring_of = shapely.get_rings(items[polygon], return_index=True)
+    pieces = np.concatenate([items[~polygon], rings])
+    owners = np.concatenate([owner[~polygon], owner[polygon][ring_of]])
+    order = np.argsort(owners, kind="stable")
+    return pieces[order], owners[order]
+
+
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(segments (m, 4), owner of each, polygon flag per geometry) from lines and polygons."""
     kind = shapely.get_type_id(geoms)
     is_polygon = (kind == 3) | (kind == 6)
-    rings = np.where(is_polygon, shapely.boundary(geoms), geoms)
-    parts, part_owner = shapely.get_parts(rings, return_index=True)
-    coords, part = shapely.get_coordinates(parts, return_index=True)
-    same = part[1:] == part[:-1]
-    start = np.flatnonzero(same)
+    pieces, piece_owner = _pieces(geoms)
+    coords, piece = shapely.get_coordinates(pieces, return_index=True)
+    start = np.flatnonzero(piece[1:] == piece[:-1])
     seg = np.empty((len(start), 4))
     seg[:, 0:2] = coords[start]
     seg[:, 2:4] = coords[start + 1]
-    return seg, part_owner[part[start]].astype(np.int64), is_polygon
+    return seg, piece_owner[piece[start]].astype(np.int64), is_polygon
 
 
 def build(geoms: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
     """Grid over the segments of `geoms` (projected lines/polygons; validated by the caller)."""
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
-    seg, owner, is_polygon = (
-        _segments(geoms) if n else (np.empty((0, 4)), np.empty(0, np.int64), np.zeros(0, bool))
-    )
-    bbox = shapely.bounds(geoms) if n else np.empty((0, 4))
+    if n == 0:
+        return _grid(
+            np.empty((0, 4)), np.empty(0, np.int64), np.zeros(0, bool), np.empty((0, 4)), cell_m
+        )
+    seg, owner, is_polygon = _segments(geoms)
+    return _grid(seg, owner, is_polygon, shapely.bounds(geoms), cell_m)
+
+
+def subset(grid: SegmentGrid, keep: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
+    """The grid of some of its targets (`keep`: their indices, ascending), from the segments
+    already cut: target k of the result is target keep[k] of `grid`."""
+    keep = np.asarray(keep, dtype=np.int64)
+    per_owner = np.diff(grid.owner_start)
+    new_id = np.full(grid.n, -1, np.int64)
+    new_id[keep] = np.arange(len(keep))
+    owner = np.repeat(new_id, per_owner)
+    mine = owner >= 0
+    return _grid(grid.seg[mine], owner[mine], grid.is_polygon[keep], grid.bbox[keep], cell_m)
+
+
+def _grid(seg, owner, is_polygon, bbox, cell_m) -> SegmentGrid:
+    n = len(bbox)
     if len(seg):
         x0, y0 = float(bbox[:, 0].min()), float(bbox[:, 1].min())
         width = max(float(bbox[:, 2].max()) - x0, 1.0)
@@ -117,6 +149,23 @@ def build(geoms: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
         poly_start,
         polys[poly_ids].astype(np.int64),
     )
+
+
+def reach(grid: SegmentGrid, points: np.ndarray, kind: np.ndarray, radius_of: np.ndarray, rank):
+    """For points (n, 2): how many targets are within their kind's radius, and the nearest of
+    each kind within the largest radius ((n, kinds) target, -1 none, and distance). The pairs
+    themselves are left out: grading needs only these, and `within` lists them on demand."""
+    pts = np.ascontiguousarray(points, dtype=np.float64)
+    n, kinds = len(pts), len(radius_of)
+    count = np.empty(n, np.int64)
+    near_o = np.empty((n, kinds), np.int64)
+    near_d = np.empty((n, kinds))
+    none_o, none_d = np.empty((n, 0), np.int64), np.empty((n, 0))
+    within_kernel(
+        pts, nb.get_num_threads(), float(radius_of.max()), radius_of, kind, rank,
+        count, none_o, none_d, near_o, near_d, *grid.kernel_args,
+    )  # fmt: skip
+    return count, near_o, near_d
 
 
 def within(
