@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.crs import AnalysisCRS
 from geo.proximity import Proximity
-from geo.risk import RiskRules, grade
+from geo.risk import Graded, RiskRules, grade_households
 from layers.store import Store
 
 # The grade and the facts behind it, shared by household and child rows (the CLI contract).
@@ -45,14 +44,38 @@ WATER_FIELDS = [
 ]
 
 
-@dataclass
 class RiskResult:
-    households: gpd.GeoDataFrame  # HOUSEHOLD_COLUMNS + geometry (EPSG:4326)
-    children: pd.DataFrame  # CHILD_COLUMNS: never a name or identity number
-    crs: AnalysisCRS
-    as_of: dt.date
-    warnings: list[str]
-    proximity: Proximity  # the pairs behind the grades (patrol priorities count children by them)
+    """The graded households (HOUSEHOLD_COLUMNS + geometry, EPSG:4326) and, on first use, the
+    child rows (CHILD_COLUMNS: never a name or identity number)."""
+
+    def __init__(
+        self,
+        households: gpd.GeoDataFrame,
+        graded: Graded,
+        crs: AnalysisCRS,
+        as_of: dt.date,
+        warnings: list[str],
+        proximity: Proximity,
+    ):
+        self.households = households
+        self._graded = graded
+        self.crs = crs
+        self.as_of = as_of
+        self.warnings = warnings
+        self.proximity = proximity  # the pairs behind the grades (patrol priorities count by them)
+
+    @property
+    def children(self) -> pd.DataFrame:
+        return _rounded(self._graded.children())[CHILD_COLUMNS]
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Distances to the centimetre and whole-number scores, as the outputs show them."""
+    frame = frame.copy()
+    for col in ("nearest_water_m", "slope_m"):
+        frame[col] = frame[col].round(2)
+    frame["score"] = frame["score"].astype(int)
+    return frame
 
 
 def compute_risk(
@@ -72,19 +95,16 @@ def compute_risk(
     waters = store.read_layer("water_bodies", columns=WATER_FIELDS)
     waters = pd.DataFrame(waters[waters["water_id"].isin(wanted)].drop(columns="geometry"))
     slopes = pd.DataFrame(store.read_layer("slopes", columns=["name"]).drop(columns="geometry"))
-    hh, ch = grade(households, children, waters, slopes, prox, as_of, rules)
+    graded = grade_households(households, children, waters, slopes, prox, as_of, rules)
 
+    hh = _rounded(graded.households)
     hh["township_code"] = households["township_code"].to_numpy()
     hh["lon"] = households.geometry.x.round(6).to_numpy()
     hh["lat"] = households.geometry.y.round(6).to_numpy()
-    for frame in (hh, ch):
-        for col in ("nearest_water_m", "slope_m"):
-            frame[col] = frame[col].round(2)
-        frame["score"] = frame["score"].astype(int)
     out_hh = gpd.GeoDataFrame(
         hh[HOUSEHOLD_COLUMNS], geometry=households.geometry.to_numpy(), crs=households.crs
     )
-    return RiskResult(out_hh, ch[CHILD_COLUMNS], store.analysis_crs(), as_of, prox.warnings, prox)
+    return RiskResult(out_hh, graded, store.analysis_crs(), as_of, prox.warnings, prox)
 
 
 def tier_counts(households: pd.DataFrame) -> pd.DataFrame:

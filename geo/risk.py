@@ -10,6 +10,7 @@ score. Tiers are score thresholds. Every rule that fires adds one reason.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
 
@@ -147,17 +148,22 @@ def _index(found: np.ndarray | None, n: int) -> np.ndarray:
     return np.arange(n) if found is None else found
 
 
-def _take_series(values: pd.Series, index: np.ndarray | None):
-    """values[index] as an array; missing (NaN, NA, None, 0 for integers) where index < 0."""
+def _take_any(values, index: np.ndarray | None):
+    """values[index] (a column of any kind); missing (null, NaN, NA, None, 0 for integers)
+    where index < 0."""
     if index is None:
-        return (
+        return values
+    if isinstance(values, pa.Array):
+        return at.take(values, index)
+    if isinstance(values, pd.Series):
+        values = (
             values.array
             if isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
             else (values.to_numpy())
         )
-    if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
-        return values.array.take(index, allow_fill=True)
-    return take(values.to_numpy(), index)
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        return values.take(index, allow_fill=True)
+    return take(np.asarray(values), index)
 
 
 def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -189,16 +195,16 @@ def household_exposure(
     waters: pd.DataFrame,
     slopes: pd.DataFrame,
     rules: RiskRules,
-) -> tuple[pd.DataFrame, list[rt.Group]]:
-    """Per household (in `households` order): nearest-water facts and exposure points; and the
-    reasons as text groups (written later, together with the children's)."""
+) -> tuple[dict, list[rt.Group]]:
+    """Per household (in `households` order): nearest-water facts and exposure points, as
+    columns; and the reasons as text groups (written later, together with the children's)."""
     r = rules.data
     hh_ids = at.text(households["household_id"])
     n = len(hh_ids)
     at_near = _positions(prox.nearest["household_id"], hh_ids)
     near = {"household_id": hh_ids, "village_code": households["village_code"]}
     for name in prox.nearest.columns.drop("household_id"):
-        near[name] = _take_series(prox.nearest[name], at_near)
+        near[name] = _take_any(prox.nearest[name], at_near)
 
     # Facts of each water body, then taken for each household's nearest one.
     w = _index(_positions(waters["water_id"], near["nearest_water_id"]), n)
@@ -255,7 +261,7 @@ def household_exposure(
         rt.group(on & ~inside, "距易滑坡体", sname, rt.Number(slope_m), "米"),
     ]  # fmt: skip
     near["exposure_points"] = water_pts + equip_pts + slope_pts
-    return at.frame(near), groups
+    return near, groups
 
 
 def _has_code(values) -> callable:
@@ -300,9 +306,9 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
 
 def child_vulnerability(
     children: pd.DataFrame, as_of: dt.date, rules: RiskRules
-) -> tuple[pd.DataFrame, list[tuple[str, np.ndarray]]]:
-    """Per child (under 18 on as_of): age and vulnerability points; and (label, mask) of every
-    child rule over those rows, for the reasons and for households to count them."""
+) -> tuple[dict, list[tuple[str, np.ndarray]]]:
+    """Per child (under 18 on as_of), as columns: age and vulnerability points; and (label,
+    mask) of every child rule over those rows, for the reasons and for households to count."""
     age = age_years(children["birth_date"], as_of)
     flags = _child_flags(children, age, rules)
     points = np.zeros(len(children))
@@ -317,7 +323,7 @@ def child_vulnerability(
     out["household_id"] = at.take(at.text(children["household_id"]), keep)
     out["age"] = age[keep]
     out["vulnerability_points"] = points[keep]
-    return at.frame(out), [(label, mask[keep]) for label, _, mask in flags]
+    return out, [(label, mask[keep]) for label, _, mask in flags]
 
 
 # Household facts repeated on each child's row.
@@ -325,6 +331,74 @@ CHILD_FACTS = [
     "nearest_water_id", "nearest_water_type", "nearest_water_m", "waters_within",
     "nearest_water_equipment_complete", "slope_m",
 ]  # fmt: skip
+
+
+class Graded:
+    """Graded households, and the child rows on request: the household list is what staff act
+    on and needs every child's vulnerability but not a row per child."""
+
+    def __init__(self, households: pd.DataFrame, child_rows: Callable[[], pd.DataFrame]):
+        self.households = households
+        self._child_rows = child_rows
+        self._children = None
+
+    def children(self) -> pd.DataFrame:
+        """Child rows (under 18), each with its home's facts, score, tier and reasons."""
+        if self._children is None:
+            self._children = self._child_rows()
+            self._child_rows = None
+        return self._children
+
+
+def grade_households(
+    households: pd.DataFrame,
+    children: pd.DataFrame,
+    waters: pd.DataFrame,
+    slopes: pd.DataFrame,
+    prox: Proximity,
+    as_of: dt.date,
+    rules: RiskRules | None = None,
+) -> Graded:
+    """Household rows in `households` order with score, tier, tier_code and reasons (their
+    exposure plus their children's factors counted); child rows when asked for."""
+    rules = rules or RiskRules.from_dict()
+    hh, groups = household_exposure(households, prox, waters, slopes, rules)
+    ch, flags = child_vulnerability(children, as_of, rules)
+    n, m = len(hh["household_id"]), len(ch["age"])
+    home = _index(_positions(hh["household_id"], ch["household_id"]), m)
+    inside = home >= 0
+    homes = home[inside]
+    most = np.full(n, np.nan)
+    np.fmax.at(most, homes, ch["vulnerability_points"][inside])
+    out = dict(hh)
+    out["children"] = np.bincount(homes, minlength=n)
+    out["vulnerability_points"] = most
+    out["score"] = hh["exposure_points"] + np.nan_to_num(most)
+    out["tier_code"], out["tier"] = rules.tiers(out["score"])
+    counted = []  # each child factor counted per household: '6岁以下2名'
+    for label, mask in flags:
+        count = np.bincount(homes, weights=mask[inside], minlength=n)
+        counted.append(rt.group(count > 0, label, rt.Number(count), "名"))
+    out["reasons"] = rt.render(groups + counted, n)
+    return Graded(at.frame(out), lambda: _child_rows(hh, groups, ch, flags, home, rules))
+
+
+def _child_rows(
+    hh: dict, groups: list, ch: dict, flags: list, home: np.ndarray, rules
+) -> pd.DataFrame:
+    m = len(home)
+    inside = home >= 0
+    rows = dict(ch)
+    for name in CHILD_FACTS:
+        rows[name] = _take_any(hh[name], home)
+    exposure = np.where(inside, hh["exposure_points"][np.maximum(home, 0)], 0)
+    rows["exposure_points"] = exposure
+    rows["score"] = exposure + ch["vulnerability_points"]
+    rows["tier_code"], rows["tier"] = rules.tiers(rows["score"])
+    rows["reasons"] = rt.render(
+        [g.take(home) for g in groups] + [rt.group(mask, label) for label, mask in flags], m
+    )
+    return at.frame(rows)
 
 
 def grade(
@@ -338,37 +412,5 @@ def grade(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(household rows in `households` order, child rows), each with score, tier, tier_code
     and reasons."""
-    rules = rules or RiskRules.from_dict()
-    hh, groups = household_exposure(households, prox, waters, slopes, rules)
-    near_ids = at.text(hh["household_id"])
-    ch, flags = child_vulnerability(children, as_of, rules)
-    n, m = len(hh), len(ch)
-    home = _index(_positions(near_ids, ch["household_id"]), m)
-    inside = home >= 0
-    homes = home[inside]
-    vulnerability = ch["vulnerability_points"].to_numpy()
-
-    rows = {name: ch[name] for name in ch.columns}
-    for name in CHILD_FACTS:
-        rows[name] = _take_series(hh[name], home)
-    exposure = np.where(inside, hh["exposure_points"].to_numpy()[np.maximum(home, 0)], 0)
-    rows["exposure_points"] = exposure
-    rows["score"] = exposure + vulnerability
-    rows["tier_code"], rows["tier"] = rules.tiers(rows["score"])
-    rows["reasons"] = rt.render(
-        [g.take(home) for g in groups] + [rt.group(mask, label) for label, mask in flags], m
-    )
-
-    most = np.full(n, np.nan)
-    np.fmax.at(most, homes, vulnerability[inside])
-    out = {name: hh[name] for name in hh.columns}
-    out["children"] = np.bincount(homes, minlength=n)
-    out["vulnerability_points"] = most
-    out["score"] = hh["exposure_points"].to_numpy() + np.nan_to_num(most)
-    out["tier_code"], out["tier"] = rules.tiers(out["score"])
-    counted = []  # each child factor counted per household: '6岁以下2名'
-    for label, mask in flags:
-        count = np.bincount(homes, weights=mask[inside], minlength=n)
-        counted.append(rt.group(count > 0, label, rt.Number(count), "名"))
-    out["reasons"] = rt.render(groups + counted, n)
-    return at.frame(out), at.frame(rows)
+    graded = grade_households(households, children, waters, slopes, prox, as_of, rules)
+    return graded.households, graded.children()

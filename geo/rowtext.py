@@ -16,8 +16,6 @@ import numba as nb
 import numpy as np
 import pyarrow as pa
 
-MISSING = np.iinfo(np.int64).min  # a number that writes nothing
-
 
 @dataclass(frozen=True)
 class Pick:
@@ -96,49 +94,50 @@ def render(groups: list[Group], n: int, sep: str = "；") -> pa.Array:
     literal_ids = {text: i for i, text in enumerate(dict.fromkeys(literal_texts))}
     literals = pa.array(list(literal_ids), type=pa.large_string())
     base = add(literals)
-    kind, arg, start = [], [], [0]
-    refs, ints = [], []
+    kind, arg, table_base, start = [], [], [], [0]
+    masks, refs, nums = _list(_BOOLS), _list(_INTS), _list(_FLOATS)
     for g in groups:
+        masks.append(np.ascontiguousarray(g.mask, dtype=bool))
         for tok in g.tokens:
             if isinstance(tok, str):
                 kind.append(0)
                 arg.append(base + literal_ids[tok])
+                table_base.append(0)
             elif isinstance(tok, Pick):
-                first = add(tok.table)
-                index = np.asarray(tok.index, dtype=np.int64)
-                refs.append(np.where(index >= 0, index + first, -1))
+                table_base.append(add(tok.table))
+                refs.append(np.ascontiguousarray(tok.index, dtype=np.int64))
                 kind.append(1)
                 arg.append(len(refs) - 1)
             else:
-                values = np.asarray(tok.values, dtype=float)
-                nan = np.isnan(values)
-                ints.append(
-                    np.where(nan, MISSING, np.round(np.where(nan, 0, values))).astype(np.int64)
-                )
+                nums.append(np.ascontiguousarray(tok.values, dtype=np.float64))
                 kind.append(2)
-                arg.append(len(ints) - 1)
+                arg.append(len(nums) - 1)
+                table_base.append(0)
         start.append(len(kind))
-    masks = _columns([g.mask for g in groups], n, bool)
     out_off, out_data = _render_kernel(
+        n,
         np.concatenate(pool_data) if pool_data else np.empty(0, np.uint8),
         np.asarray(pool_off, np.int64),
         np.asarray(kind, np.int64),
         np.asarray(arg, np.int64),
+        np.asarray(table_base, np.int64),
         np.asarray(start, np.int64),
         masks,
-        _columns(refs, n, np.int64),
-        _columns(ints, n, np.int64),
+        refs,
+        nums,
         base + literal_ids[sep],
     )
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(out_off), pa.py_buffer(out_data))
 
 
-def _columns(columns: list[np.ndarray], n: int, dtype) -> np.ndarray:
-    """Columns side by side as an (n, k) array, column-major so filling each is one copy."""
-    out = np.empty((n, max(len(columns), 1)), dtype=dtype, order="F")
-    for k, col in enumerate(columns):
-        out[:, k] = col
-    return out
+_BOOLS = nb.types.Array(nb.types.boolean, 1, "C", readonly=True)
+_INTS = nb.types.Array(nb.types.int64, 1, "C", readonly=True)
+_FLOATS = nb.types.Array(nb.types.float64, 1, "C", readonly=True)
+
+
+def _list(item_type) -> nb.typed.List:
+    """An empty typed list of arrays (one compiled kernel for any number of columns)."""
+    return nb.typed.List.empty_list(item_type)
 
 
 @nb.njit(cache=True, inline="always")
@@ -163,54 +162,103 @@ def _copy(write, out, at, pool, a, b):
 
 
 @nb.njit(cache=True, inline="always")
-def _row(i, write, out, pos, pool, pool_off, kind, arg, start, masks, refs, ints, sep):
-    """Length of row i's text; written at out[pos:] when `write`."""
-    length = 0
-    for g in range(start.shape[0] - 1):
-        if not masks[i, g]:
-            continue
-        if length > 0:
-            length += _copy(write, out, pos + length, pool, pool_off[sep], pool_off[sep + 1])
-        for t in range(start[g], start[g + 1]):
-            k = kind[t]
-            if k == 2:
-                v = ints[i, arg[t]]
-                if v == MISSING:
-                    continue
-                d = _digits(v)
-                if write:
-                    j = pos + length + d - 1
-                    if v < 0:
-                        out[pos + length] = 45  # '-'
-                        v = -v
-                    while True:
-                        out[j] = 48 + v % 10
-                        v //= 10
-                        j -= 1
-                        if v == 0:
-                            break
-                length += d
-                continue
-            p = arg[t] if k == 0 else refs[i, arg[t]]
-            if p < 0:
-                continue
-            length += _copy(write, out, pos + length, pool, pool_off[p], pool_off[p + 1])
-    return length
+def _number(x):
+    """x rounded half to even (as NumPy rounds), and its decimal characters; -1 when NaN."""
+    if np.isnan(x):
+        return 0, -1
+    v = np.int64(np.rint(x))
+    return v, _digits(v)
+
+
+@nb.njit(cache=True, inline="always")
+def _write_number(out, at, v, d):
+    j = at + d - 1
+    if v < 0:
+        out[at] = 45  # '-'
+        v = -v
+    while True:
+        out[j] = 48 + v % 10
+        v //= 10
+        j -= 1
+        if v == 0:
+            break
 
 
 @nb.njit(cache=True, parallel=True)
-def _render_kernel(pool, pool_off, kind, arg, start, masks, refs, ints, sep):
-    n = masks.shape[0]
-    lengths = np.empty(n, np.int64)
-    for i in nb.prange(n):
-        lengths[i] = _row(
-            i, False, pool, 0, pool, pool_off, kind, arg, start, masks, refs, ints, sep
-        )
+def _render_kernel(n, pool, pool_off, kind, arg, table_base, start, masks, refs, nums, sep):
+    """Token by token over all rows (so each column is fetched once): measure, then write."""
+    sep_len = pool_off[sep + 1] - pool_off[sep]
+    length = np.zeros(n, np.int64)
+    for g in range(start.shape[0] - 1):
+        mask = masks[g]
+        for i in nb.prange(n):
+            if mask[i] and length[i] > 0:
+                length[i] += sep_len
+        for t in range(start[g], start[g + 1]):
+            if kind[t] == 0:
+                size = pool_off[arg[t] + 1] - pool_off[arg[t]]
+                for i in nb.prange(n):
+                    if mask[i]:
+                        length[i] += size
+            elif kind[t] == 1:
+                ref = refs[arg[t]]
+                base = table_base[t]
+                for i in nb.prange(n):
+                    if mask[i] and ref[i] >= 0:
+                        length[i] += pool_off[ref[i] + base + 1] - pool_off[ref[i] + base]
+            else:
+                num = nums[arg[t]]
+                for i in nb.prange(n):
+                    if mask[i]:
+                        _, d = _number(num[i])
+                        if d > 0:
+                            length[i] += d
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0
     for i in range(n):
-        offsets[i + 1] = offsets[i] + lengths[i]
+        offsets[i + 1] = offsets[i] + length[i]
     out = np.empty(offsets[n], np.uint8)
-    for i in nb.prange(n):
-        _row(i, True, out, offsets[i], pool, pool_off, kind, arg, start, masks, refs, ints, sep)
+    cur = offsets[:n].copy()
+    for g in range(start.shape[0] - 1):
+        mask = masks[g]
+        a = pool_off[sep]
+        for i in nb.prange(n):
+            if mask[i] and cur[i] > offsets[i]:
+                for j in range(sep_len):
+                    out[cur[i] + j] = pool[a + j]
+                cur[i] += sep_len
+        for t in range(start[g], start[g + 1]):
+            if kind[t] == 0:
+                a = pool_off[arg[t]]
+                size = pool_off[arg[t] + 1] - a
+                for i in nb.prange(n):
+                    if mask[i]:
+                        for j in range(size):
+                            out[cur[i] + j] = pool[a + j]
+                        cur[i] += size
+            elif kind[t] == 1:
+                ref = refs[arg[t]]
+                base = table_base[t]
+                for i in nb.prange(n):
+                    if mask[i] and ref[i] >= 0:
+                        first = pool_off[ref[i] + base]
+                        count = pool_off[ref[i] + base + 1] - first
+                        for j in range(count):
+                            out[cur[i] + j] = pool[first + j]
+                        cur[i] += count
+            else:
+                num = nums[arg[t]]
+                for i in nb.prange(n):
+                    if mask[i]:
+                        v, d = _number(num[i])
+                        if d > 0:
+                            _write_number(out, cur[i], v, d)
+                            cur[i] += d
     return offsets, out
+
+
+def warm_up() -> None:
+    """Load the compiled kernel (numba's on-disk cache, or compile it once per machine)."""
+    render(
+        [group(np.array([True]), "x", Pick(pa.array(["y"]), np.array([0])), Number(np.ones(1)))], 1
+    )
