@@ -258,7 +258,11 @@ def _render_kernel(n, pool, pool_off, kind, arg, table_base, start, masks, refs,
 
 
 def warm_up() -> None:
-    """Load the compiled kernel (numba's on-disk cache, or compile it once per machine)."""
-    render(
-        [group(np.array([True]), "x", Pick(pa.array(["y"]), np.array([0])), Number(np.ones(1)))], 1
-    )
+    """Load the compiled kernel (numba's on-disk cache, or compile it once per machine) and the
+    typed-list methods it takes its columns in (compiled once per process, for writable and
+    read-only arrays alike)."""
+    for writable in (True, False):
+        mask, index, value = np.array([True]), np.array([0]), np.ones(1)
+        for array in (mask, index, value):
+            array.flags.writeable = writable
+        render([group(mask, "x", Pick(pa.array(["y"]), index), Number(value))], 1)
