@@ -1,9 +1,8 @@
-"""Column-at-a-time Chinese text for reasons, built with Arrow's string kernels.
+"""Text columns as Arrow arrays, and frames made from them without copies.
 
-Reasons are one string per row made of optional parts ("距池塘“王家塘”35米（50米内）；该水域四个一
-不全：缺救生圈"). Building 100,000s of them with Python string operations costs more than the
-distance search itself; Arrow concatenates whole columns in C. A part is an Arrow string array
-with null where the part does not apply.
+Ids, names and reasons for 100,000s of rows are cheaper to look up, take and hand to pandas as
+Arrow arrays than as Python strings. Arrays are `large_string`, pandas' own layout for its text
+columns, so nothing is converted on the way in or out.
 """
 
 from __future__ import annotations
@@ -14,59 +13,38 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default text dtype
+TEXT = pa.large_string()
 
 
 def text(values) -> pa.Array:
-    """Strings (None/NaN -> null) as an Arrow string array."""
+    """Strings (None/NaN -> null) as an Arrow large_string array."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
-        return values.cast(pa.string())
+        return values if values.type == TEXT else values.cast(TEXT)
     if isinstance(values, pd.api.extensions.ExtensionArray):
         values = pd.Series(values)
     if isinstance(values, pd.Series | pd.Index):
         if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype):
-            return pa.array(values.array).cast(pa.string())
+            return text(pa.array(values.array))
         if values.dtype == object:  # None and NaN become null without a pass through pandas
             try:
-                return pa.array(values.to_numpy(), type=pa.string(), from_pandas=True)
+                return pa.array(values.to_numpy(), type=TEXT, from_pandas=True)
             except (pa.ArrowInvalid, pa.ArrowTypeError):  # pd.NA and the like
                 pass
         values = values.to_numpy(dtype=object, na_value=None)
-    return pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
-
-
-def where(mask: np.ndarray, part) -> pa.Array:
-    """`part` where mask is true, null elsewhere (part: array or a constant string)."""
-    mask = pa.array(np.asarray(mask, dtype=bool))
-    if isinstance(part, str):
-        part = pa.scalar(part, pa.string())
-    return pc.if_else(mask, part, pa.scalar(None, pa.string()))
+    return pa.array(np.asarray(values, dtype=object), type=TEXT, from_pandas=True)
 
 
 def concat(*pieces) -> pa.Array:
     """Row-wise concatenation; null if any piece is null (so a part vanishes as a whole)."""
-    return pc.binary_join_element_wise(*pieces, "")
-
-
-def integers(values: np.ndarray) -> pa.Array:
-    """Rounded whole numbers as text ('35'); null where values are NaN."""
-    values = np.asarray(values, dtype=float)
-    nan = np.isnan(values)
-    whole = pa.array(np.round(np.where(nan, 0, values)).astype(np.int64), mask=nan)
-    return whole.cast(pa.string())
-
-
-def join(*parts, sep: str = "；") -> pa.Array:
-    """Join the non-null parts of each row with `sep` ('' when none); sep is one character.
-    Parts that may hold '' for "nothing" go through `nonempty` first."""
-    pieces = [pc.fill_null(pc.binary_join_element_wise(sep, part, ""), "") for part in parts]
-    return pc.utf8_slice_codeunits(concat(*pieces), 1)
+    pieces = [pa.scalar(p, TEXT) if isinstance(p, str) else p for p in pieces]
+    return pc.binary_join_element_wise(*pieces, pa.scalar("", TEXT))
 
 
 def nonempty(values: pa.Array) -> pa.Array:
-    """'' as null, so `join` skips it."""
-    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    """'' as null."""
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, TEXT), values)
 
 
 def take(values: pa.Array, index: np.ndarray) -> pa.Array:
@@ -80,16 +58,38 @@ def series(values: pa.Array, index=None) -> pd.Series:
     return pd.Series(pd.array(values, dtype=STR), index=index)
 
 
+def _column(values):
+    """A column as pandas holds it: Arrow text, extension arrays as they are, NumPy otherwise
+    (object arrays stay object: pandas would otherwise copy every string into Arrow)."""
+    if isinstance(values, pa.Array):
+        return pd.array(values, dtype=STR)
+    if isinstance(values, pd.Series):
+        return values.array
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        return values
+    return np.asarray(values)
+
+
 def frame(columns: dict) -> pd.DataFrame:
-    """A frame from NumPy and Arrow columns without copies: object arrays stay object (pandas
-    would otherwise copy every string into Arrow), Arrow arrays become text columns."""
-    out = {}
-    for name, values in columns.items():
-        if isinstance(values, pa.Array):
-            out[name] = series(values)
-        elif isinstance(values, pd.Series | pd.api.extensions.ExtensionArray):
-            out[name] = pd.Series(values).reset_index(drop=True)
-        else:
-            values = np.asarray(values)
-            out[name] = pd.Series(values, dtype=object if values.dtype == object else None)
-    return pd.DataFrame(out)
+    """A frame from NumPy, pandas and Arrow columns of one length, without copying them."""
+    names = list(columns)
+    arrays = [_column(values) for values in columns.values()]
+    n = len(arrays[0]) if arrays else 0
+    try:  # one block per column: consolidating copies every number column once more
+        from pandas.core.internals.construction import arrays_to_mgr
+
+        mgr = arrays_to_mgr(
+            arrays, pd.Index(names), pd.RangeIndex(n), verify_integrity=False, consolidate=False
+        )
+        return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
+    except (ImportError, TypeError, AttributeError):  # another pandas: the public way
+        return pd.DataFrame(
+            {
+                name: pd.Series(a, dtype=object if _is_object(a) else None)
+                for name, a in zip(names, arrays, strict=True)
+            }
+        )
+
+
+def _is_object(values) -> bool:
+    return isinstance(values, np.ndarray) and values.dtype.kind == "O"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from geo.vocab import FOUR_ITEMS
@@ -28,14 +29,16 @@ def completeness(statuses: dict[str, str | None]) -> str:
 
 def completeness_series(frame: pd.DataFrame) -> pd.Series:
     """Vectorised `completeness` over a water-body frame with `<item>_status` columns."""
-    cols = [status_column(item) for item in FOUR_ITEMS]
-    values = frame[cols].fillna("unknown").astype(str)
-    bad = values.isin(["missing", "damaged"]).any(axis=1)
-    all_present = (values == "present").all(axis=1)
-    result = pd.Series("unknown", index=frame.index, dtype=object)
+    bad = np.zeros(len(frame), dtype=bool)
+    all_present = np.ones(len(frame), dtype=bool)
+    for item in FOUR_ITEMS:
+        values = frame[status_column(item)].to_numpy(dtype=object)
+        bad |= np.isin(values, ["missing", "damaged"])
+        all_present &= values == "present"
+    result = np.full(len(frame), "unknown", dtype=object)
     result[all_present] = "complete"
     result[bad] = "incomplete"
-    return result
+    return pd.Series(result, index=frame.index, dtype=object)
 
 
 def missing_items(statuses: dict[str, str | None]) -> list[str]:
