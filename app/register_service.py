@@ -34,6 +34,12 @@ REGISTER_COLUMNS = {
 PERSONAL = [*get_layer("children").personal_columns, "address"]
 
 
+def _labelled(codes: pd.Series, labels: dict) -> pd.Series:
+    """The label of each code; the code itself where it has none (an empty column stays so)."""
+    named = codes.map(labels).astype(object)
+    return named.where(named.notna(), codes.astype(object))
+
+
 def child_register(
     store: ScopedStore, village_codes: list[str], village_names: dict[str, str], reveal: bool
 ) -> pd.DataFrame:
@@ -48,8 +54,8 @@ def child_register(
     frame["address"] = frame["household_id"].map(
         dict(zip(homes["household_id"], homes["address"], strict=True))
     )
-    frame["village_name"] = frame["village_code"].map(village_names).fillna(frame["village_code"])
-    frame["sex"] = frame["sex"].map(vocab.SEXES).fillna(frame["sex"])
+    frame["village_name"] = _labelled(frame["village_code"], village_names)
+    frame["sex"] = _labelled(frame["sex"], vocab.SEXES)
     for col, labels in (
         ("categories", vocab.CHILD_CATEGORIES),
         ("difficulty_reasons", vocab.DIFFICULTY_REASONS),

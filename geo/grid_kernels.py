@@ -257,6 +257,8 @@ def nearest_kernel(
     threads,
     limit,
     rank,
+    kind,
+    want,
     g_x0,
     g_y0,
     cell,
@@ -273,7 +275,7 @@ def nearest_kernel(
     n_owners,
 ):
     """Per point: the nearest target within `limit` (ties: smaller rank), by growing rings of
-    cells; -1 and NaN when none."""
+    cells; -1 and NaN when none. With `want` >= 0 only targets whose `kind` is `want` count."""
     n = pts.shape[0]
     out_o = np.full(n, -1, np.int64)
     out_d = np.full(n, np.nan)
@@ -306,6 +308,8 @@ def nearest_kernel(
             for j in range(nt):
                 o = touched[j]
                 best[o] = np.inf
+                if want >= 0 and kind[o] != want:
+                    continue
                 if bo < 0 or rank[o] < rank[bo]:
                     bo = o
                     bd = 0.0
@@ -327,8 +331,10 @@ def nearest_kernel(
                                 bx, by = cell_xy[k, 2], cell_xy[k, 3]
                                 if _seg_dist2(px, py, ax, ay, bx, by) > bd * bd * SLACK:
                                     continue
-                                d = _seg_dist(px, py, ax, ay, bx, by)
                                 o = cell_owner[k]
+                                if want >= 0 and kind[o] != want:
+                                    continue
+                                d = _seg_dist(px, py, ax, ay, bx, by)
                                 if d < bd or (d == bd and rank[o] < rank[bo]):
                                     bd = d
                                     bo = o

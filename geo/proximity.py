@@ -233,12 +233,10 @@ def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Pr
     for t, water_type in enumerate(WATER_TYPES):
         # Not within reach: look further, up to the search limit, among this type only.
         rest = np.flatnonzero(near_o[:, t] < 0)
-        mask = np.flatnonzero(kinds == t)
-        if len(rest) and len(mask):
-            sub = segment_grid.subset(grid, mask)
-            o, dist = segment_grid.nearest(sub, points[rest], rank[mask], SEARCH_LIMIT_M)
-            near_o[rest, t] = np.where(o >= 0, mask[np.maximum(o, 0)], -1)
-            near_d[rest, t] = dist
+        if len(rest):
+            near_o[rest, t], near_d[rest, t] = segment_grid.nearest_of_kind(
+                grid, points[rest], kinds, t, rank, SEARCH_LIMIT_M
+            )
         columns[f"nearest_{water_type}_id"] = arrowtext.take(water_ids, near_o[:, t])
         columns[f"nearest_{water_type}_m"] = near_d[:, t]
     slope_ids = arrowtext.text(slopes["slope_id"])

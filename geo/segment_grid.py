@@ -78,16 +78,34 @@ def _pieces(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(segments (m, 4), owner of each, polygon flag per geometry) from lines and polygons."""
+    """(segments (m, 4), owner of each, polygon flag per geometry) from lines and polygons.
+
+    A line, or a polygon without holes, is one run of coordinates: its segments join
+    consecutive coordinates, read in one pass. Only multi-part shapes and polygons with holes
+    are taken apart into rings and parts first (new GEOS objects: the slow way)."""
     kind = shapely.get_type_id(geoms)
     is_polygon = (kind == 3) | (kind == 6)
-    pieces, piece_owner = _pieces(geoms)
-    coords, piece = shapely.get_coordinates(pieces, return_index=True)
+    simple = kind == 1
+    simple[kind == 3] = shapely.get_num_interior_rings(geoms[kind == 3]) == 0
+    one_run = np.flatnonzero(simple)
+    coords, piece = shapely.get_coordinates(geoms[one_run], return_index=True)
+    owner_of_piece = one_run
+    rest = np.flatnonzero(~simple)
+    if len(rest):
+        pieces, piece_owner = _pieces(geoms[rest])
+        more, more_piece = shapely.get_coordinates(pieces, return_index=True)
+        coords = np.concatenate([coords, more])
+        piece = np.concatenate([piece, more_piece + len(one_run)])
+        owner_of_piece = np.concatenate([one_run, rest[piece_owner]])
     start = np.flatnonzero(piece[1:] == piece[:-1])
+    owner = owner_of_piece[piece[start]].astype(np.int64)
+    if len(rest):  # back in owner order, each owner's rings and parts as they came
+        start = start[np.argsort(owner, kind="stable")]
+        owner = owner_of_piece[piece[start]].astype(np.int64)
     seg = np.empty((len(start), 4))
     seg[:, 0:2] = coords[start]
     seg[:, 2:4] = coords[start + 1]
-    return seg, piece_owner[piece[start]].astype(np.int64), is_polygon
+    return seg, owner, is_polygon
 
 
 def build(geoms: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
@@ -226,12 +244,38 @@ def within(
     return (pi, wi, d), (near_o, near_d)
 
 
-def nearest(grid: SegmentGrid, points: np.ndarray, rank: np.ndarray, limit_m: float):
-    """For points (n, 2): index of the nearest target within limit_m (-1 none) and distance."""
+def nearest(
+    grid: SegmentGrid,
+    points: np.ndarray,
+    rank: np.ndarray,
+    limit_m: float,
+    kind: np.ndarray | None = None,
+    want: int = -1,
+):
+    """For points (n, 2): index of the nearest target within limit_m (-1 none) and distance;
+    with `kind` and `want`, the nearest target of that kind only."""
     pts = np.ascontiguousarray(points, dtype=np.float64)
     if grid.n == 0 or len(pts) == 0:
         return np.full(len(pts), -1, np.int64), np.full(len(pts), np.nan)
-    return nearest_kernel(pts, nb.get_num_threads(), float(limit_m), rank, *grid.kernel_args)
+    if kind is None:
+        kind, want = np.zeros(1, np.int64), -1
+    return nearest_kernel(
+        pts, nb.get_num_threads(), float(limit_m), rank, np.asarray(kind, np.int64), int(want),
+        *grid.kernel_args,
+    )  # fmt: skip
+
+
+def nearest_of_kind(grid: SegmentGrid, points, kind: np.ndarray, want: int, rank, limit_m: float):
+    """Nearest target of one kind: on a grid of that kind's targets alone, cut from `grid`'s
+    segments; or, when that kind is most of the targets (a grid of its own would cost nearly as
+    much as `grid` did), on `grid` itself, passing over the other kinds."""
+    mask = np.flatnonzero(kind == want)
+    if len(mask) == 0:
+        return np.full(len(points), -1, np.int64), np.full(len(points), np.nan)
+    if 2 * len(mask) > grid.n:
+        return nearest(grid, points, rank, limit_m, kind, want)
+    o, dist = nearest(subset(grid, mask), points, rank[mask], limit_m)
+    return np.where(o >= 0, mask[np.maximum(o, 0)], -1), dist
 
 
 def warm_up() -> float:
@@ -247,4 +291,5 @@ def warm_up() -> float:
     rank = np.arange(2, dtype=np.int64)
     within(grid, pts, np.zeros(2, np.int64), np.array([50.0]), rank)
     nearest(grid, pts, rank, 100.0)
+    nearest_of_kind(grid, pts, np.array([0, 1]), 0, rank, 100.0)
     return time.perf_counter() - started

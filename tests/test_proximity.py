@@ -177,3 +177,51 @@ def test_a_crowded_household_gets_every_pair_in_order(monkeypatch):
     counts = r.pairs.groupby("household_id").size()
     within = r.nearest.set_index("household_id")["waters_within"]
     assert (within.loc[counts.index] == counts).all()
+
+
+def test_mixed_shapes_match_shapely_per_type():
+    """Lines, polygons with and without holes, multi-part lines and polygons in one layer: the
+    pairs, the nearest of each type and the containment as shapely measures them (a home in a
+    pond's hole is outside the pond; no segment joins two rings or parts)."""
+    from shapely.geometry import MultiLineString, MultiPolygon
+
+    rng = np.random.default_rng(11)
+    ring = Polygon(
+        [(at(-300, -300).x, at(-300, -300).y), (at(300, -300).x, at(300, -300).y),
+         (at(300, 300).x, at(300, 300).y), (at(-300, 300).x, at(-300, 300).y)],
+        [[(at(-100, -100).x, at(-100, -100).y), (at(100, -100).x, at(100, -100).y),
+          (at(100, 100).x, at(100, 100).y), (at(-100, 100).x, at(-100, 100).y)]],
+    )  # fmt: skip
+    shapes = [
+        ("W0", "reservoir", ring),
+        ("W1", "pond", MultiPolygon([square(700, 0, 50), square(-900, 400, 80)])),
+        (
+            "W2",
+            "river",
+            MultiLineString(
+                [line((-1500, -800), (1500, -800)).coords, line((-1500, 900), (0, 1400)).coords]
+            ),
+        ),  # fmt: skip
+        ("W3", "pond", square(-700, -200, 60)),
+        ("W4", "dam", line((1200, 1200), (1300, 1250))),
+        ("W5", "river", line((-1800, -1800), (-1200, 0), (-1800, 1800))),
+    ]
+    pts = [at(0, 0), at(200, 0), at(720, 20)] + [
+        at(*xy) for xy in rng.uniform(-2000, 2000, (120, 2))
+    ]
+    hh, ws = households(*pts), waters(*shapes)
+    r = proximity(hh, ws, slopes())
+    assert set(zip(r.pairs["household_id"], r.pairs["water_id"], strict=True)) == (
+        _brute_force_pairs(hh, ws, 500.0)
+    )
+    near = r.nearest.set_index("household_id")
+    for water_type in ("river", "pond", "reservoir", "dam"):
+        mine = ws[ws["water_type"] == water_type]
+        d = np.array([[p.distance(w) for w in mine.geometry] for p in hh.geometry])
+        got = near.loc[hh["household_id"], f"nearest_{water_type}_m"].to_numpy()
+        assert np.allclose(got, d.min(axis=1), atol=1e-6), water_type
+        ids = mine["water_id"].to_numpy()[d.argmin(axis=1)]
+        assert (near.loc[hh["household_id"], f"nearest_{water_type}_id"].to_numpy() == ids).all()
+    assert near.loc["H0", "nearest_reservoir_m"] == pytest.approx(100.0)  # in the hole
+    assert near.loc["H1", "nearest_reservoir_m"] == 0.0  # in the reservoir's body
+    assert near.loc["H2", "nearest_pond_m"] == 0.0  # in a part of the multi-polygon
