@@ -315,8 +315,13 @@ def nearest_kernel(
                     bd = 0.0
             pcx = int(math.floor((px - g_x0) / cell))
             pcy = int(math.floor((py - g_y0) / cell))
+            fx = px - g_x0 - pcx * cell
+            fy = py - g_y0 - pcy * cell
+            edge_m = max(0.0, min(min(fx, cell - fx), min(fy, cell - fy)))
             for ring in range(max_ring + 1):
-                floor_m = (ring - 1) * cell  # every cell of this ring is farther than this
+                # Every cell of this ring is farther than this: the rings between, and the
+                # way from the point to the nearest side of its own cell.
+                floor_m = (ring - 1) * cell + edge_m
                 if ring > 0 and (bd <= floor_m or floor_m > limit):
                     break
                 for cy in range(max(pcy - ring, 0), min(pcy + ring, ny - 1) + 1):

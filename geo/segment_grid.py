@@ -141,8 +141,8 @@ def _grid(seg, owner, is_polygon, bbox, cell_m) -> SegmentGrid:
     else:
         x0 = y0 = 0.0
         width = height = 1.0
-    if cell_m is None:  # a few segments per cell on average
-        cell_m = math.sqrt(width * height / max(len(seg), 1)) * 2.0
+    if cell_m is None:  # about one segment per cell on average (measured best for nearest)
+        cell_m = math.sqrt(width * height / max(len(seg), 1))
     cell_m = max(float(cell_m), 10.0, math.sqrt(width * height / 4e6))  # at most ~4M cells
     nx = int(width // cell_m) + 1
     ny = int(height // cell_m) + 1
