@@ -91,9 +91,10 @@ def compute_risk(
         "households", village_codes=village_codes, columns=["village_code", "township_code"]
     )
     children = store.read_layer("children", village_codes=village_codes, columns=CHILD_FIELDS)
-    wanted = set(prox.nearest["nearest_water_id"].dropna())
-    waters = store.read_layer("water_bodies", columns=WATER_FIELDS)
-    waters = pd.DataFrame(waters[waters["water_id"].isin(wanted)].drop(columns="geometry"))
+    # Every water body, in the store's order: the in-process engine's positions then apply.
+    waters = pd.DataFrame(
+        store.read_layer("water_bodies", columns=WATER_FIELDS).drop(columns="geometry")
+    )
     slopes = pd.DataFrame(store.read_layer("slopes", columns=["name"]).drop(columns="geometry"))
     graded = grade_households(households, children, waters, slopes, prox, as_of, rules)
 

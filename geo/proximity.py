@@ -69,6 +69,9 @@ class Proximity:
     frame: grading needs only the counts, and a county has about a million pairs.
     nearest: one row per household_id with nearest_water_id/_type/_m, nearest_<type>_id/_m for
     each water type, waters_within, nearest_slope_id and slope_m.
+    positions: optionally, for "water_id" and "slope_id", (the ids of the layer searched, the
+    position in it of each nearest row's nearest_water_id / nearest_slope_id, -1 none): grading
+    then looks facts up by position instead of by id when its layer is the same.
     """
 
     def __init__(
@@ -76,10 +79,12 @@ class Proximity:
         pairs: pd.DataFrame | Callable[[], pd.DataFrame],
         nearest: pd.DataFrame,
         warnings: list[str] | None = None,
+        positions: dict | None = None,
     ):
         self._pairs = pairs
         self.nearest = nearest
         self.warnings = list(warnings or [])
+        self.positions = dict(positions or {})
 
     @property
     def pairs(self) -> pd.DataFrame:
@@ -250,7 +255,8 @@ def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Pr
     columns["nearest_water_type"] = arrowtext.take(types, np.where(some, best, -1))
     columns["nearest_water_m"] = np.where(some, near_d[np.arange(n), best], np.nan)
     columns["waters_within"] = within
-    return Proximity(pairs=pairs, nearest=arrowtext.frame(columns), warnings=warnings)
+    positions = {"water_id": (water_ids, overall), "slope_id": (slope_ids, so)}
+    return Proximity(pairs, arrowtext.frame(columns), warnings, positions)
 
 
 def _overall(dist: np.ndarray, tie: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

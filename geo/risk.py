@@ -144,6 +144,22 @@ def _positions(keys, wanted) -> np.ndarray | None:
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _nearest_positions(prox: Proximity, key: str, layer: pd.DataFrame, at_near) -> np.ndarray:
+    """Position in `layer` of each household's nearest feature (by `key`), -1 none: the
+    engine's own positions when `layer` lists the same ids in the same order (no lookup of a
+    million ids), else looked up by id."""
+    known = prox.positions.get(key)
+    if known is not None:
+        ids, found = known
+        if len(ids) == len(layer) and ids.equals(at.text(layer[key])):
+            if at_near is None:
+                return np.asarray(found, dtype=np.int64)
+            return np.where(at_near >= 0, found[np.maximum(at_near, 0)], -1)
+    column = "nearest_water_id" if key == "water_id" else "nearest_slope_id"
+    wanted = _take_any(prox.nearest[column], at_near)
+    return _index(_positions(layer[key], wanted), len(at_near if at_near is not None else wanted))
+
+
 def _index(found: np.ndarray | None, n: int) -> np.ndarray:
     return np.arange(n) if found is None else found
 
@@ -200,14 +216,13 @@ def household_exposure(
     columns; and the reasons as text groups (written later, together with the children's)."""
     r = rules.data
     hh_ids = at.text(households["household_id"])
-    n = len(hh_ids)
     at_near = _positions(prox.nearest["household_id"], hh_ids)
     near = {"household_id": hh_ids, "village_code": households["village_code"]}
     for name in prox.nearest.columns.drop("household_id"):
         near[name] = _take_any(prox.nearest[name], at_near)
 
     # Facts of each water body, then taken for each household's nearest one.
-    w = _index(_positions(waters["water_id"], near["nearest_water_id"]), n)
+    w = _nearest_positions(prox, "water_id", waters, at_near)
     complete = completeness_series(waters).to_numpy(dtype=object)
     known = take(np.isin(complete, ["complete", "incomplete"]), w)
     is_complete = take(complete == "complete", w)
@@ -243,7 +258,7 @@ def household_exposure(
 
     slope_m = np.asarray(near["slope_m"], dtype=float)
     slope_pts, _ = _band(slope_m, r["slope_bands"])
-    s = _index(_positions(slopes["slope_id"], near["nearest_slope_id"]), n)
+    s = _nearest_positions(prox, "slope_id", slopes, at_near)
     sname = rt.Pick(_quoted(slopes["name"]), s)
     on = slope_pts > 0
     inside = on & (slope_m == 0)

@@ -196,3 +196,31 @@ def test_children_aged_18_are_out_of_scope():
 def test_river_line_nearby_counts_with_its_type_name():
     _, ch = one([child()], water_rows=[("R1", "river", line((-900, 80), (900, 80)))])
     assert ch["score"] == 30 and "距河流“R1塘”80米（200米内）" in ch["reasons"]
+
+
+def test_facts_by_position_and_by_id_agree():
+    """Grading takes each home's nearest water body and slope by the engine's positions when
+    it is given the layers the engine searched, and by id otherwise (another order, a subset):
+    the same rows either way."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    statuses = ({}, {"buoy": "missing"}, {"fence": "damaged", "sign": "missing"})
+    ponds = [
+        (f"P{i:02d}", "pond", square(*xy, 30), statuses[i % 3])
+        for i, xy in enumerate(rng.uniform(-900, 900, (25, 2)))
+    ]
+    hh = households(*(at(*xy) for xy in rng.uniform(-1000, 1000, (40, 2))))
+    wb = waters(*ponds)
+    sl = slopes(*((f"S{i}", square(*xy, 200)) for i, xy in enumerate([(-800, 300), (400, -600)])))
+    kids = pd.DataFrame([child(f"C{i}", f"H{i}", age=4 + i % 12) for i in range(40)])
+    prox = proximity(hh, wb, sl)
+    by_position, _ = grade(hh, kids, wb, sl, prox, AS_OF)
+    shuffled_w = wb.iloc[::-1].reset_index(drop=True)
+    shuffled_s = sl.iloc[::-1].reset_index(drop=True)
+    by_id, _ = grade(hh, kids, shuffled_w, shuffled_s, prox, AS_OF)
+    columns = ["nearest_water_id", "nearest_water_name", "nearest_water_equipment_complete",
+               "score", "tier", "reasons"]  # fmt: skip
+    pd.testing.assert_frame_equal(by_position[columns], by_id[columns])
+    assert by_position["reasons"].str.contains("四个一不全").any()
+    assert by_position["reasons"].str.contains("易滑坡体").any()
