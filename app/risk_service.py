@@ -63,10 +63,14 @@ class RiskResult:
         self.as_of = as_of
         self.warnings = warnings
         self.proximity = proximity  # the pairs behind the grades (patrol priorities count by them)
+        self._children = None
 
     @property
     def children(self) -> pd.DataFrame:
-        return _rounded(self._graded.children())[CHILD_COLUMNS]
+        """Built (and rounded) on first use, then kept."""
+        if self._children is None:
+            self._children = _rounded(self._graded.children())[CHILD_COLUMNS]
+        return self._children
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:

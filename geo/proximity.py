@@ -200,11 +200,7 @@ def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Pr
     crs = {str(f.crs) for f in (households, waters, slopes) if len(f)}
     if len(crs) > 1:
         raise ProximityError("各图层的坐标系不一致，请投影到同一分析坐标系后再计算")
-    warnings = []
-    if len(waters) == 0:
-        warnings.append("水域图层为空：所有家庭都没有最近水域。")
-    if len(slopes) == 0:
-        warnings.append("易滑坡体图层为空：所有家庭都没有坡体距离。")
+    warnings = empty_layer_warnings(len(waters) == 0, len(slopes) == 0)
 
     n = len(points)
     hh_ids = arrowtext.text(households["household_id"])
@@ -257,6 +253,16 @@ def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Pr
     columns["waters_within"] = within
     positions = {"water_id": (water_ids, overall), "slope_id": (slope_ids, so)}
     return Proximity(pairs, arrowtext.frame(columns), warnings, positions)
+
+
+def empty_layer_warnings(no_waters: bool, no_slopes: bool) -> list[str]:
+    """What an empty hazard layer means for the results (both engines say it the same way)."""
+    warnings = []
+    if no_waters:
+        warnings.append("水域图层为空：所有家庭都没有最近水域。")
+    if no_slopes:
+        warnings.append("易滑坡体图层为空：所有家庭都没有坡体距离。")
+    return warnings
 
 
 def _overall(dist: np.ndarray, tie: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

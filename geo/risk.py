@@ -144,10 +144,12 @@ def _positions(keys, wanted) -> np.ndarray | None:
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _nearest_positions(prox: Proximity, key: str, layer: pd.DataFrame, at_near) -> np.ndarray:
-    """Position in `layer` of each household's nearest feature (by `key`), -1 none: the
-    engine's own positions when `layer` lists the same ids in the same order (no lookup of a
-    million ids), else looked up by id."""
+def _nearest_positions(
+    prox: Proximity, key: str, column: str, layer: pd.DataFrame, at_near
+) -> np.ndarray:
+    """Position in `layer` of each household's nearest feature (id `column` of prox.nearest,
+    `key` of `layer`), -1 none: the engine's own positions when `layer` lists the same ids in
+    the same order (no lookup of a million ids), else looked up by id."""
     known = prox.positions.get(key)
     if known is not None:
         ids, found = known
@@ -155,7 +157,6 @@ def _nearest_positions(prox: Proximity, key: str, layer: pd.DataFrame, at_near) 
             if at_near is None:
                 return np.asarray(found, dtype=np.int64)
             return np.where(at_near >= 0, found[np.maximum(at_near, 0)], -1)
-    column = "nearest_water_id" if key == "water_id" else "nearest_slope_id"
     wanted = _take_any(prox.nearest[column], at_near)
     return _index(_positions(layer[key], wanted), len(at_near if at_near is not None else wanted))
 
@@ -222,7 +223,7 @@ def household_exposure(
         near[name] = _take_any(prox.nearest[name], at_near)
 
     # Facts of each water body, then taken for each household's nearest one.
-    w = _nearest_positions(prox, "water_id", waters, at_near)
+    w = _nearest_positions(prox, "water_id", "nearest_water_id", waters, at_near)
     complete = completeness_series(waters).to_numpy(dtype=object)
     known = take(np.isin(complete, ["complete", "incomplete"]), w)
     is_complete = take(complete == "complete", w)
@@ -258,7 +259,7 @@ def household_exposure(
 
     slope_m = np.asarray(near["slope_m"], dtype=float)
     slope_pts, _ = _band(slope_m, r["slope_bands"])
-    s = _nearest_positions(prox, "slope_id", slopes, at_near)
+    s = _nearest_positions(prox, "slope_id", "nearest_slope_id", slopes, at_near)
     sname = rt.Pick(_quoted(slopes["name"]), s)
     on = slope_pts > 0
     inside = on & (slope_m == 0)

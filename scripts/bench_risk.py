@@ -105,7 +105,8 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
         import sqlalchemy as sa
 
         from app.risk_service import compute_risk
-        from layers.store.postgis import PAIRS_SQL, PostGISStore, radius_params, within_condition
+        from layers.store.pg_proximity import PAIRS_SQL, radius_params, within_condition
+        from layers.store.postgis import PostGISStore
 
         pg = PostGISStore(url)  # the same connections (and settings) for ours and the baselines
         radius = {t: RADIUS_M for t in ("river", "pond", "reservoir", "dam")}

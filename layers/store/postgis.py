@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,79 +17,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from geo.crs import STORAGE_EPSG
-from geo.proximity import (
-    SEARCH_LIMIT_M,
-    Proximity,
-    ProximityError,
-    check_radii,
-    default_radii,
-    finish_nearest,
-)
-from geo.vocab import WATER_TYPES
+from geo.proximity import Proximity, check_radii, default_radii
 from layers.access import Scope
 from layers.accounts import Accounts, check_password
 from layers.catalogue import LAYERS, Layer
 from layers.errors import SchemaBehindError, StoreError, mask_url, scrub
 from layers.evidence import Evidence
 from layers.schema import GEOMETRY_COLUMN, METRIC_COLUMN, SETTINGS, SPATIAL_TABLES, TABLES
+from layers.store import pg_proximity
 from layers.store.base import ANALYSIS_EPSG, Bbox, Store, _code_filter
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-
-# A (household h, water body w) pair within the water type's radius (inclusive), on geom_m. With
-# one radius for every type this is exactly the plain ST_DWithin join; a second test for the
-# type's own radius is added only when the radii differ.
-_RADIUS_CASE = " ".join(f"WHEN '{t}' THEN :r_{t}" for t in WATER_TYPES)
-
-
-def within_condition(radius: dict[str, float]) -> str:
-    condition = "ST_DWithin(h.geom_m, w.geom_m, :max_r)"
-    if len(set(radius.values())) > 1:
-        condition += f" AND ST_DWithin(h.geom_m, w.geom_m, CASE w.water_type {_RADIUS_CASE} END)"
-    return condition
-
-
-def radius_params(radius: dict[str, float]) -> dict[str, float]:
-    return {"max_r": max(radius.values()), **{f"r_{t}": r for t, r in radius.items()}}
-
-
-# Every pair with its distance: what the radius join returns (listed on demand). The water
-# type is looked up afterwards from the few thousand water bodies rather than sent a million
-# times over the wire.
-PAIRS_SQL = """
-SELECT h.household_id, w.water_id, ST_Distance(h.geom_m, w.geom_m) AS distance_m
-FROM households h JOIN water_bodies w ON {within}
-{where}
-"""
-
-# Nearest water body of each type and nearest slope within the search limit. KNN over GIST
-# (`<->` is the exact distance) takes the five closest; the exact tie-break (distance, then the
-# smaller id, as in-process) runs on those five. A second sort key or a distance filter inside
-# the KNN query would stop PostgreSQL from using the index order.
-_LATERAL = """
-LEFT JOIN LATERAL (
-    SELECT k.id, k.d FROM (
-        SELECT x.{key} AS id, ST_Distance(h.geom_m, x.geom_m) AS d FROM {table} x
-        {cond} ORDER BY h.geom_m <-> x.geom_m LIMIT 5
-    ) AS k
-    WHERE k.d <= :limit_m ORDER BY k.d, k.id LIMIT 1
-) AS {alias} ON true"""
-_NEAREST_SQL = (
-    "SELECT h.household_id, "
-    + ", ".join(f"n_{t}.id AS nearest_{t}_id, n_{t}.d AS nearest_{t}_m" for t in WATER_TYPES)
-    + ", n_slope.id AS nearest_slope_id, n_slope.d AS slope_m, n_within.n AS waters_within"
-    + " FROM households h"
-    + "\nCROSS JOIN LATERAL (SELECT count(*) AS n FROM water_bodies w WHERE {within}) AS n_within"
-    + "".join(
-        _LATERAL.format(
-            key="water_id", table="water_bodies", cond=f"WHERE x.water_type = '{t}'", alias=f"n_{t}"
-        )
-        for t in WATER_TYPES
-    )
-    + _LATERAL.format(key="slope_id", table="slopes", cond="", alias="n_slope")
-    + "\n{where}"
-)
-
 
 # Hazards around child facilities: the same exact distances in the analysis CRS, and the
 # bearing to the hazard's closest point (NULL when the facility is on or inside it).
@@ -123,9 +60,6 @@ def alembic_config(url: str) -> Config:
     cfg.attributes["url"] = url
     return cfg
 
-
-# Concurrent connections the nearest query is split over (see PostGISStore._nearest).
-NEAREST_PARTS = 2
 
 APP_LOGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -326,79 +260,7 @@ class PostGISStore(Store):
                 "WHERE left(h.village_code, length(s.code)) = s.code)"
             )
             params["scope"] = list(scope.codes)
-        where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-        with self._connect(scope) as con:
-            problems = []
-            for table, key, what in (
-                ("households", "household_id", "家庭户图层"),
-                ("water_bodies", "water_id", "水域图层"),
-                ("slopes", "slope_id", "易滑坡体图层"),
-            ):
-                bad = (
-                    con.execute(
-                        sa.text(f"SELECT {key} FROM {table} WHERE NOT ST_IsValid(geom) LIMIT 5")
-                    )
-                    .scalars()
-                    .all()
-                )
-                if bad:
-                    problems.append(f"{what}有无效几何（自相交等，如 {'、'.join(bad)}），请先修复")
-            if problems:
-                raise ProximityError("；".join(problems))
-            nearest = self._nearest(conditions, params, radius, scope)
-            empty = {
-                t: not con.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {t})")).scalar()
-                for t in ("water_bodies", "slopes")
-            }
-        nearest = nearest.sort_values("household_id", ignore_index=True)
-        for column in nearest.columns:
-            if column.endswith("_id"):
-                nearest[column] = (
-                    nearest[column].astype(object).where(nearest[column].notna(), None)
-                )
-            elif column.endswith("_m"):  # all-NULL columns arrive as object
-                nearest[column] = pd.to_numeric(nearest[column]).astype(float)
-        warnings = []
-        if empty["water_bodies"]:
-            warnings.append("水域图层为空：所有家庭都没有最近水域。")
-        if empty["slopes"]:
-            warnings.append("易滑坡体图层为空：所有家庭都没有坡体距离。")
-        within = nearest.pop("waters_within").to_numpy()
-        pairs = lambda: self._pairs(where, params, radius, scope)  # noqa: E731 (on demand)
-        return Proximity(pairs, finish_nearest(nearest, within), warnings)
-
-    def _nearest(self, conditions: list[str], params: dict, radius: dict, scope) -> pd.DataFrame:
-        """The nearest query, its households split by a hash of their id into NEAREST_PARTS
-        parts that run at once on as many connections: each household costs a handful of index
-        searches, one after another on one connection; the database has cores to spare."""
-        part = "mod(hashtext(h.household_id)::bigint + 2147483648, :parts) = :part"
-        where = "WHERE " + " AND ".join([*conditions, part])
-        sql = sa.text(_NEAREST_SQL.format(where=where, within=within_condition(radius)))
-        common = {**params, **radius_params(radius), "limit_m": SEARCH_LIMIT_M}
-
-        def run(k: int) -> pd.DataFrame:
-            with self._connect(scope) as con:
-                return pd.read_sql(sql, con, params={**common, "parts": NEAREST_PARTS, "part": k})
-
-        with ThreadPoolExecutor(NEAREST_PARTS) as pool:
-            return pd.concat(list(pool.map(run, range(NEAREST_PARTS))), ignore_index=True)
-
-    def _pairs(self, where: str, params: dict, radius: dict[str, float], scope) -> pd.DataFrame:
-        """Every (household, water body) pair within reach, ordered as the in-process engine
-        orders them; fetched only when asked for (grading needs the counts alone)."""
-        with self._connect(scope) as con:
-            pairs = pd.read_sql(
-                sa.text(PAIRS_SQL.format(where=where, within=within_condition(radius))),
-                con,
-                params={**params, **radius_params(radius)},
-            )
-            types = dict(
-                con.execute(sa.text("SELECT water_id, water_type FROM water_bodies")).all()
-            )
-        pairs.insert(2, "water_type", pairs["water_id"].map(types).astype(object))
-        pairs = pairs.sort_values(["household_id", "distance_m", "water_id"], ignore_index=True)
-        pairs["distance_m"] = pairs["distance_m"].astype(float)
-        return pairs
+        return pg_proximity.proximity(lambda: self._connect(scope), radius, conditions, params)
 
     def count(self, name: str, scope: Scope | None = None) -> int:
         self._ready()
