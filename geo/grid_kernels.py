@@ -350,3 +350,139 @@ def nearest_kernel(
                 out_o[i] = bo
                 out_d[i] = bd
     return out_o, out_d
+
+
+@nb.njit(cache=True)
+def cell_owners(cell_start, cell_owner, keep):
+    """CSR of the distinct owners of each cell's segments, those with `keep` only (a cell
+    lists its segments in owner order, so repeats are neighbours)."""
+    ncell = cell_start.shape[0] - 1
+    start = np.zeros(ncell + 1, np.int64)
+    ids = np.empty(cell_owner.shape[0], np.int64)
+    m = 0
+    for c in range(ncell):
+        last = -1
+        for k in range(cell_start[c], cell_start[c + 1]):
+            o = cell_owner[k]
+            if o != last and keep[o]:
+                ids[m] = o
+                m += 1
+                last = o
+        start[c + 1] = m
+    return start, ids[:m]
+
+
+@nb.njit(cache=True)
+def _owner_dist(px, py, o, near_box, seg, owner_start, is_polygon):
+    """Exact distance from the point to target o: GEOS's formula on the segment the squared
+    filter finds closest; 0 inside a polygon (tested only when the point is in its box)."""
+    q = np.inf
+    kb = owner_start[o]
+    for s in range(owner_start[o], owner_start[o + 1]):
+        qq = _seg_dist2(px, py, seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3])
+        if qq < q:
+            q = qq
+            kb = s
+    if near_box and is_polygon[o] and _inside(px, py, o, seg, owner_start):
+        return 0.0
+    return _seg_dist(px, py, seg[kb, 0], seg[kb, 1], seg[kb, 2], seg[kb, 3])
+
+
+@nb.njit(cache=True, parallel=True)
+def reach_kernel(
+    pts,
+    threads,
+    reach,
+    radius_of,
+    kind,
+    rank,
+    count,
+    near_o,
+    near_d,
+    g_x0,
+    g_y0,
+    cell,
+    nx,
+    ny,
+    seg,
+    owner_start,
+    bbox,
+    is_polygon,
+    own_start,
+    own_ids,
+    n_owners,
+):
+    """Per point: how many targets are within their kind's radius, and the nearest target of
+    each kind within `reach` (-1 when none), target by target rather than segment by segment.
+
+    Candidates come from the cells in reach (`own_start`/`own_ids`: the distinct targets of
+    each cell's segments) in order of their bounding-box distance. A target is measured
+    exactly only when its box could hold its kind's nearest so far, or when its box straddles
+    the radius and its first vertex does not settle it: a target whose box is beyond the
+    radius is out, one with a vertex inside the radius is in. Exact distances are those of
+    `within_kernel`, so both give the same counts and nearest targets."""
+    n = pts.shape[0]
+    kinds = radius_of.shape[0]
+    nthreads = max(1, min(threads, n // 256))
+    reach2 = reach * reach * SLACK
+    for worker in nb.prange(nthreads):
+        seen = np.full(n_owners, -1, np.int64)
+        cand = np.empty(n_owners, np.int64)
+        cand_q = np.empty(n_owners)
+        for i in range(worker * n // nthreads, (worker + 1) * n // nthreads):
+            px, py = pts[i, 0], pts[i, 1]
+            nc = 0
+            cx0, cx1 = _cell_range(px - reach, px + reach, g_x0, cell, nx)
+            cy0, cy1 = _cell_range(py - reach, py + reach, g_y0, cell, ny)
+            for cy in range(cy0, cy1 + 1):
+                for cx in range(cx0, cx1 + 1):
+                    c = cy * nx + cx
+                    for k in range(own_start[c], own_start[c + 1]):
+                        o = own_ids[k]
+                        if seen[o] == i:
+                            continue
+                        seen[o] = i
+                        dx = max(bbox[o, 0] - px, 0.0, px - bbox[o, 2])
+                        dy = max(bbox[o, 1] - py, 0.0, py - bbox[o, 3])
+                        q = dx * dx + dy * dy
+                        if q > reach2:
+                            continue
+                        p = nc  # insertion by box distance
+                        while p > 0 and cand_q[p - 1] > q:
+                            cand[p] = cand[p - 1]
+                            cand_q[p] = cand_q[p - 1]
+                            p -= 1
+                        cand[p] = o
+                        cand_q[p] = q
+                        nc += 1
+            for t in range(kinds):
+                near_o[i, t] = -1
+                near_d[i, t] = np.inf
+            m = 0
+            for j in range(nc):
+                o = cand[j]
+                t = kind[o]
+                lb = math.sqrt(cand_q[j]) * (1.0 - 1e-9)
+                r = radius_of[t]
+                settled = lb > r  # out of the radius whatever the shape
+                if not settled:
+                    vx = seg[owner_start[o], 0] - px
+                    vy = seg[owner_start[o], 1] - py
+                    if math.sqrt(vx * vx + vy * vy) * (1.0 + 1e-9) < r:
+                        settled = True  # a vertex within the radius: in
+                        m += 1
+                if settled and lb > near_d[i, t]:
+                    continue
+                d = _owner_dist(px, py, o, cand_q[j] == 0.0, seg, owner_start, is_polygon)
+                if not settled and d <= r:
+                    m += 1
+                if d > reach:
+                    continue
+                q = near_o[i, t]
+                if q < 0 or d < near_d[i, t] or (d == near_d[i, t] and rank[o] < rank[q]):
+                    near_o[i, t] = o
+                    near_d[i, t] = d
+            for t in range(kinds):
+                if near_o[i, t] < 0:
+                    near_d[i, t] = np.nan
+            count[i] = m

@@ -236,7 +236,7 @@ def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Pr
         rest = np.flatnonzero(near_o[:, t] < 0)
         if len(rest):
             near_o[rest, t], near_d[rest, t] = segment_grid.nearest_of_kind(
-                grid, points[rest], kinds, t, rank, SEARCH_LIMIT_M
+                grid, points.take(rest, axis=0), kinds, t, rank, SEARCH_LIMIT_M
             )
         columns[f"nearest_{water_type}_id"] = arrowtext.take(water_ids, near_o[:, t])
         columns[f"nearest_{water_type}_m"] = near_d[:, t]

@@ -179,11 +179,17 @@ def test_a_crowded_household_gets_every_pair_in_order(monkeypatch):
     assert (within.loc[counts.index] == counts).all()
 
 
-def test_mixed_shapes_match_shapely_per_type():
+@pytest.mark.parametrize("big_target", [64, 6, 0])
+def test_mixed_shapes_match_shapely_per_type(monkeypatch, big_target):
     """Lines, polygons with and without holes, multi-part lines and polygons in one layer: the
     pairs, the nearest of each type and the containment as shapely measures them (a home in a
-    pond's hole is outside the pond; no segment joins two rings or parts)."""
+    pond's hole is outside the pond; no segment joins two rings or parts). Whichever shapes
+    are searched whole and which segment by segment (`big_target`), the answers are these."""
     from shapely.geometry import MultiLineString, MultiPolygon
+
+    from geo import segment_grid
+
+    monkeypatch.setattr(segment_grid, "BIG_TARGET", big_target)
 
     rng = np.random.default_rng(11)
     ring = Polygon(
@@ -215,6 +221,8 @@ def test_mixed_shapes_match_shapely_per_type():
         _brute_force_pairs(hh, ws, 500.0)
     )
     near = r.nearest.set_index("household_id")
+    counts = r.pairs.groupby("household_id").size().reindex(hh["household_id"], fill_value=0)
+    assert (near.loc[hh["household_id"], "waters_within"] == counts).all()
     for water_type in ("river", "pond", "reservoir", "dam"):
         mine = ws[ws["water_type"] == water_type]
         d = np.array([[p.distance(w) for w in mine.geometry] for p in hh.geometry])
