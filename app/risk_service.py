@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo.crs import AnalysisCRS
 from geo.proximity import Proximity
-from geo.risk import Graded, RiskRules, grade_households
+from geo.risk import Graded, RiskRules, assess
 from layers.store import Store
 
 # The grade and the facts behind it, shared by household and child rows (the CLI contract).
@@ -90,7 +90,6 @@ def compute_risk(
 ) -> RiskResult:
     """Proximity (on the store's engine) plus the rules, for the households in scope."""
     rules = rules or RiskRules.from_dict()
-    prox = store.proximity(rules.data["radius_m"], village_codes=village_codes)
     households = store.read_layer(
         "households", village_codes=village_codes, columns=["village_code", "township_code"]
     )
@@ -100,7 +99,10 @@ def compute_risk(
         store.read_layer("water_bodies", columns=WATER_FIELDS).drop(columns="geometry")
     )
     slopes = pd.DataFrame(store.read_layer("slopes", columns=["name"]).drop(columns="geometry"))
-    graded = grade_households(households, children, waters, slopes, prox, as_of, rules)
+    prox, graded = assess(
+        lambda: store.proximity(rules.data["radius_m"], village_codes=village_codes),
+        households, children, waters, slopes, as_of, rules,
+    )  # fmt: skip
 
     hh = _rounded(graded.households)
     hh["township_code"] = households["township_code"].to_numpy()

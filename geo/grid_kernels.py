@@ -139,7 +139,7 @@ def _containing(
     return ntouched
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def within_kernel(
     pts,
     threads,
@@ -251,7 +251,7 @@ def within_kernel(
             count[i] = m
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def nearest_kernel(
     pts,
     threads,
@@ -388,7 +388,7 @@ def _owner_dist(px, py, o, near_box, seg, owner_start, is_polygon):
     return _seg_dist(px, py, seg[kb, 0], seg[kb, 1], seg[kb, 2], seg[kb, 3])
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def reach_kernel(
     pts,
     threads,

@@ -211,9 +211,6 @@ def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Pr
     rank = id_rank(water_ids)
     grid = segment_grid.build(waters.geometry.values, cell_m=float(radius_of.max()) / 2)
     slope_grid = segment_grid.build(slopes.geometry.values)
-    problems = shapes.result()
-    if problems:
-        raise ProximityError("；".join(problems))
     within, near_o, near_d = segment_grid.reach(grid, points, kinds, radius_of, rank)
 
     def pairs() -> pd.DataFrame:
@@ -252,6 +249,9 @@ def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Pr
     columns["nearest_water_m"] = np.where(some, near_d[np.arange(n), best], np.nan)
     columns["waters_within"] = within
     positions = {"water_id": (water_ids, overall), "slope_id": (slope_ids, so)}
+    problems = shapes.result()  # awaited last: the searches run meanwhile, nothing returned yet
+    if problems:
+        raise ProximityError("；".join(problems))
     return Proximity(pairs, arrowtext.frame(columns), warnings, positions)
 
 
@@ -268,14 +268,16 @@ def empty_layer_warnings(no_waters: bool, no_slopes: bool) -> list[str]:
 def _overall(dist: np.ndarray, tie: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row of (n, types) distances: the type of the smallest (ties: smaller `tie`), and
     whether there is one at all."""
-    n = len(dist)
     key = np.where(np.isnan(dist), np.inf, dist)
-    rows = np.arange(n)
-    best = np.zeros(n, dtype=np.int64)
+    best = np.zeros(len(dist), dtype=np.int64)
+    b_key, b_tie = key[:, 0].copy(), tie[:, 0].copy()
     for t in range(1, dist.shape[1]):
-        b_key, b_tie = key[rows, best], tie[rows, best]
-        best[(key[:, t] < b_key) | ((key[:, t] == b_key) & (tie[:, t] < b_tie))] = t
-    return best, ~np.isnan(dist[rows, best])
+        k, r = key[:, t], tie[:, t]
+        better = (k < b_key) | ((k == b_key) & (r < b_tie))
+        best[better] = t
+        b_key = np.where(better, k, b_key)
+        b_tie = np.where(better, r, b_tie)
+    return best, b_key < np.inf
 
 
 def finish_nearest(nearest: pd.DataFrame, waters_within: np.ndarray) -> pd.DataFrame:

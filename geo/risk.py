@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 from dataclasses import dataclass
 
@@ -145,20 +146,21 @@ def _positions(keys, wanted) -> np.ndarray | None:
 
 
 def _nearest_positions(
-    prox: Proximity, key: str, column: str, layer: pd.DataFrame, at_near
+    prox: Proximity, key: str, column: str, layer_ids: pa.Array, at_near
 ) -> np.ndarray:
-    """Position in `layer` of each household's nearest feature (id `column` of prox.nearest,
-    `key` of `layer`), -1 none: the engine's own positions when `layer` lists the same ids in
-    the same order (no lookup of a million ids), else looked up by id."""
+    """Position in a layer (its ids `layer_ids`) of each household's nearest feature (id
+    `column` of prox.nearest, `key` of the layer), -1 none: the engine's own positions when
+    the layer lists the same ids in the same order (no lookup of a million ids), else looked
+    up by id."""
     known = prox.positions.get(key)
     if known is not None:
         ids, found = known
-        if len(ids) == len(layer) and ids.equals(at.text(layer[key])):
+        if len(ids) == len(layer_ids) and ids.equals(layer_ids):
             if at_near is None:
                 return np.asarray(found, dtype=np.int64)
             return np.where(at_near >= 0, found[np.maximum(at_near, 0)], -1)
     wanted = _take_any(prox.nearest[column], at_near)
-    return _index(_positions(layer[key], wanted), len(at_near if at_near is not None else wanted))
+    return _index(_positions(layer_ids, wanted), len(at_near if at_near is not None else wanted))
 
 
 def _index(found: np.ndarray | None, n: int) -> np.ndarray:
@@ -206,36 +208,72 @@ def _lack_texts() -> pa.Array:
     )
 
 
+@dataclass
+class LayerFacts:
+    """What grading needs from the layers themselves, before any proximity is known."""
+
+    hh_ids: pa.Array
+    village_code: pd.Series
+    water_ids: pa.Array
+    water_names: pa.Array
+    water_quoted: pa.Array
+    known: np.ndarray  # equipment status known (complete or incomplete), per water body
+    complete: np.ndarray
+    lack_code: np.ndarray  # bit k: FOUR_ITEMS[k] missing or damaged
+    fence_bad: np.ndarray
+    slope_ids: pa.Array
+    slope_quoted: pa.Array
+
+
+def _status_is(values: np.ndarray, *wanted: str) -> np.ndarray:
+    hit = np.zeros(len(values), dtype=bool)
+    for word in wanted:
+        hit |= values == word
+    return hit
+
+
+def layer_facts(households: pd.DataFrame, waters: pd.DataFrame, slopes: pd.DataFrame) -> LayerFacts:
+    """Ids, names and equipment of the households, water bodies and slopes, as arrays."""
+    complete = completeness_series(waters).to_numpy(dtype=object)
+    lack_code = np.zeros(len(waters), dtype=np.int64)
+    for k, item in enumerate(FOUR_ITEMS):
+        bad = _status_is(_column(waters, f"{item}_status"), "missing", "damaged")
+        lack_code |= bad.astype(np.int64) << k
+    names = at.text(waters["name"])
+    return LayerFacts(
+        hh_ids=at.text(households["household_id"]),
+        village_code=households["village_code"],
+        water_ids=at.text(waters["water_id"]),
+        water_names=names,
+        water_quoted=_quoted(names),
+        known=_status_is(complete, "complete", "incomplete"),
+        complete=complete == "complete",
+        lack_code=lack_code,
+        fence_bad=_status_is(_column(waters, "fence_status"), "missing", "damaged"),
+        slope_ids=at.text(slopes["slope_id"]),
+        slope_quoted=_quoted(slopes["name"]),
+    )
+
+
 def household_exposure(
-    households: pd.DataFrame,
-    prox: Proximity,
-    waters: pd.DataFrame,
-    slopes: pd.DataFrame,
-    rules: RiskRules,
+    facts: LayerFacts, prox: Proximity, rules: RiskRules
 ) -> tuple[dict, list[rt.Group]]:
-    """Per household (in `households` order): nearest-water facts and exposure points, as
+    """Per household (in the layer's order): nearest-water facts and exposure points, as
     columns; and the reasons as text groups (written later, together with the children's)."""
     r = rules.data
-    hh_ids = at.text(households["household_id"])
+    hh_ids = facts.hh_ids
     at_near = _positions(prox.nearest["household_id"], hh_ids)
-    near = {"household_id": hh_ids, "village_code": households["village_code"]}
+    near = {"household_id": hh_ids, "village_code": facts.village_code}
     for name in prox.nearest.columns.drop("household_id"):
         near[name] = _take_any(prox.nearest[name], at_near)
 
-    # Facts of each water body, then taken for each household's nearest one.
-    w = _nearest_positions(prox, "water_id", "nearest_water_id", waters, at_near)
-    complete = completeness_series(waters).to_numpy(dtype=object)
-    known = take(np.isin(complete, ["complete", "incomplete"]), w)
-    is_complete = take(complete == "complete", w)
-    near["nearest_water_name"] = at.take(at.text(waters["name"]), w)
-    near["nearest_water_equipment_complete"] = pd.arrays.BooleanArray(is_complete, ~known)
-    bad = {
-        item: np.isin(_column(waters, f"{item}_status"), ["missing", "damaged"])
-        for item in (*FOUR_ITEMS, "fence")
-    }
-    lack_code = np.zeros(len(waters), dtype=np.int64)
-    for k, item in enumerate(FOUR_ITEMS):
-        lack_code |= bad[item].astype(np.int64) << k
+    # Facts of each water body, taken for each household's nearest one.
+    w = _nearest_positions(prox, "water_id", "nearest_water_id", facts.water_ids, at_near)
+    known = take(facts.known, w)
+    near["nearest_water_name"] = at.take(facts.water_names, w)
+    near["nearest_water_equipment_complete"] = pd.arrays.BooleanArray(
+        take(facts.complete, w), ~known
+    )
 
     # Within reach: the nearest water body is inside its type's radius.
     type_no = (
@@ -249,9 +287,9 @@ def household_exposure(
     reach = ~np.isnan(dist) & (dist <= radius)
     water_pts, water_band = _band(np.where(reach, dist, np.nan), r["water_bands"])
     w_reach = np.where(reach, w, -1)
-    lack = take(lack_code, w_reach)
+    lack = take(facts.lack_code, w_reach)
     lacks = lack > 0
-    fence_bad = take(bad["fence"], w_reach) & reach
+    fence_bad = take(facts.fence_bad, w_reach) & reach
     equip = r["equipment"]
     equip_pts = np.where(lacks, equip["missing_four_items_points"], 0) + np.where(
         fence_bad, equip["missing_fence_points"], 0
@@ -259,8 +297,8 @@ def household_exposure(
 
     slope_m = np.asarray(near["slope_m"], dtype=float)
     slope_pts, _ = _band(slope_m, r["slope_bands"])
-    s = _nearest_positions(prox, "slope_id", "nearest_slope_id", slopes, at_near)
-    sname = rt.Pick(_quoted(slopes["name"]), s)
+    s = _nearest_positions(prox, "slope_id", "nearest_slope_id", facts.slope_ids, at_near)
+    sname = rt.Pick(facts.slope_quoted, s)
     on = slope_pts > 0
     inside = on & (slope_m == 0)
     bands = at.text([f"{band['max_m']:g}" for band in r["water_bands"]])
@@ -268,7 +306,7 @@ def household_exposure(
         rt.group(
             water_pts > 0,
             "距", rt.Pick(at.text([*WATER_TYPES.values(), "水域"]), type_no),
-            rt.Pick(_quoted(waters["name"]), w), rt.Number(dist),
+            rt.Pick(facts.water_quoted, w), rt.Number(dist),
             "米（", rt.Pick(bands, water_band), "米内）",
         ),
         rt.group(lacks, "该水域四个一不全：缺", rt.Pick(_lack_texts(), lack)),
@@ -366,6 +404,62 @@ class Graded:
         return self._children
 
 
+@dataclass
+class Prepared:
+    """Everything grading needs that does not depend on proximity: the layers' facts, each
+    child's vulnerability and home, and what the children add to each household."""
+
+    facts: LayerFacts
+    rules: RiskRules
+    ch: dict
+    flags: list
+    home: np.ndarray
+    children: np.ndarray  # per household
+    most: np.ndarray  # highest child vulnerability per household (NaN: no child)
+    counted: list
+
+
+def prepare(
+    households: pd.DataFrame,
+    children: pd.DataFrame,
+    waters: pd.DataFrame,
+    slopes: pd.DataFrame,
+    as_of: dt.date,
+    rules: RiskRules | None = None,
+) -> Prepared:
+    """The part of grading that needs no proximity (it can run while proximity does)."""
+    rules = rules or RiskRules.from_dict()
+    facts = layer_facts(households, waters, slopes)
+    ch, flags = child_vulnerability(children, as_of, rules)
+    n, m = len(facts.hh_ids), len(ch["age"])
+    home = _index(_positions(facts.hh_ids, ch["household_id"]), m)
+    inside = home >= 0
+    homes = home[inside]
+    most = np.full(n, np.nan)
+    np.fmax.at(most, homes, ch["vulnerability_points"][inside])
+    counted = []  # each child factor counted per household: '6岁以下2名'
+    for label, mask in flags:
+        count = np.bincount(homes, weights=mask[inside], minlength=n)
+        counted.append(rt.group(count > 0, label, rt.Number(count), "名"))
+    return Prepared(facts, rules, ch, flags, home, np.bincount(homes, minlength=n), most, counted)
+
+
+def grade_prepared(prep: Prepared, prox: Proximity) -> Graded:
+    """Household rows (score, tier, tier_code, reasons) from the prepared facts and proximity."""
+    rules = prep.rules
+    hh, groups = household_exposure(prep.facts, prox, rules)
+    n = len(hh["household_id"])
+    out = dict(hh)
+    out["children"] = prep.children
+    out["vulnerability_points"] = prep.most
+    out["score"] = hh["exposure_points"] + np.nan_to_num(prep.most)
+    out["tier_code"], out["tier"] = rules.tiers(out["score"])
+    out["reasons"] = rt.render(groups + prep.counted, n)
+    return Graded(
+        at.frame(out), lambda: _child_rows(hh, groups, prep.ch, prep.flags, prep.home, rules)
+    )
+
+
 def grade_households(
     households: pd.DataFrame,
     children: pd.DataFrame,
@@ -377,26 +471,26 @@ def grade_households(
 ) -> Graded:
     """Household rows in `households` order with score, tier, tier_code and reasons (their
     exposure plus their children's factors counted); child rows when asked for."""
-    rules = rules or RiskRules.from_dict()
-    hh, groups = household_exposure(households, prox, waters, slopes, rules)
-    ch, flags = child_vulnerability(children, as_of, rules)
-    n, m = len(hh["household_id"]), len(ch["age"])
-    home = _index(_positions(hh["household_id"], ch["household_id"]), m)
-    inside = home >= 0
-    homes = home[inside]
-    most = np.full(n, np.nan)
-    np.fmax.at(most, homes, ch["vulnerability_points"][inside])
-    out = dict(hh)
-    out["children"] = np.bincount(homes, minlength=n)
-    out["vulnerability_points"] = most
-    out["score"] = hh["exposure_points"] + np.nan_to_num(most)
-    out["tier_code"], out["tier"] = rules.tiers(out["score"])
-    counted = []  # each child factor counted per household: '6岁以下2名'
-    for label, mask in flags:
-        count = np.bincount(homes, weights=mask[inside], minlength=n)
-        counted.append(rt.group(count > 0, label, rt.Number(count), "名"))
-    out["reasons"] = rt.render(groups + counted, n)
-    return Graded(at.frame(out), lambda: _child_rows(hh, groups, ch, flags, home, rules))
+    return grade_prepared(prepare(households, children, waters, slopes, as_of, rules), prox)
+
+
+def assess(
+    proximity: Callable[[], Proximity],
+    households: pd.DataFrame,
+    children: pd.DataFrame,
+    waters: pd.DataFrame,
+    slopes: pd.DataFrame,
+    as_of: dt.date,
+    rules: RiskRules | None = None,
+) -> tuple[Proximity, Graded]:
+    """`proximity()` and the grading that follows it, with the grading's own preparation
+    (children's ages and categories, equipment, ids) on a second thread meanwhile: most of
+    proximity's time is compiled loops and GEOS calls that let that thread run."""
+    with ThreadPoolExecutor(1) as pool:
+        prepared = pool.submit(prepare, households, children, waters, slopes, as_of, rules)
+        prox = proximity()  # on an error here, the preparation is awaited and dropped
+        prep = prepared.result()
+    return prox, grade_prepared(prep, prox)
 
 
 def _child_rows(

@@ -184,7 +184,7 @@ def _write_number(out, at, v, d):
             break
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _render_kernel(n, pool, pool_off, kind, arg, table_base, start, masks, refs, nums, sep):
     """Token by token over all rows (so each column is fetched once): measure, then write."""
     sep_len = pool_off[sep + 1] - pool_off[sep]

@@ -339,6 +339,7 @@ def warm_up() -> float:
     pts = np.array([[5.0, 5.0], [40.0, 0.0]])
     rank = np.arange(2, dtype=np.int64)
     within(grid, pts, np.zeros(2, np.int64), np.array([50.0]), rank)
+    reach(grid, pts, np.zeros(2, np.int64), np.array([50.0]), rank)
     nearest(grid, pts, rank, 100.0)
     nearest_of_kind(grid, pts, np.array([0, 1]), 0, rank, 100.0)
     return time.perf_counter() - started

@@ -65,7 +65,7 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
 
     from app.risk_service import CHILD_FIELDS
     from geo.proximity import proximity
-    from geo.risk import grade_households
+    from geo.risk import assess
 
     store, crs, hh, waters, slopes = _load(path)
     n = len(hh)
@@ -85,8 +85,7 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
         w = pd.DataFrame(waters.drop(columns="geometry"))
         s = pd.DataFrame(slopes.drop(columns="geometry"))
         started = time.perf_counter()
-        prox = proximity(hm, wm, sm)
-        graded = grade_households(hh, children, w, s, prox, AS_OF)
+        _, graded = assess(lambda: proximity(hm, wm, sm), hh, children, w, s, AS_OF)
         if kind == "ours_children":
             graded.children()
     elif kind == "buffer_sjoin":
