@@ -136,32 +136,45 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
     queue.put((seconds, n, rss_mib, warm))
 
 
-def measure(
-    kind: str, path: Path, runs: int, url: str | None = None
-) -> tuple[float, int, float, float]:
+def _run_once(kind: str, path: Path, url: str | None) -> tuple:
+    """One measurement in a fresh process: (seconds, households, peak MiB, kernel load s)."""
     ctx = mp.get_context("spawn")
-    results = []
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_job, args=(kind, str(path), url, queue))
+    proc.start()
+    while True:  # a measurement that dies must stop the benchmark, not hang it
+        try:
+            result = queue.get(timeout=2)
+            break
+        except Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"{kind} measurement failed (exit {proc.exitcode})") from None
+    proc.join()
+    return result
+
+
+def measure(
+    kinds: tuple[str, ...], path: Path, runs: int, url: str | None = None
+) -> list[tuple[str, tuple[float, int, float, float]]]:
+    """Each kind `runs` times, taking turns (ours, baseline, ours, ...), so a machine that
+    drifts slower or faster during the benchmark weighs on every kind alike; the median
+    seconds, households, the largest peak memory and the median kernel load per kind."""
+    results: dict[str, list] = {kind: [] for kind in kinds}
     for _ in range(runs):
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_job, args=(kind, str(path), url, queue))
-        proc.start()
-        while True:  # a measurement that dies must stop the benchmark, not hang it
-            try:
-                result = queue.get(timeout=2)
-                break
-            except Empty:
-                if not proc.is_alive():
-                    raise RuntimeError(
-                        f"{kind} measurement failed (exit {proc.exitcode})"
-                    ) from None
-        proc.join()
-        results.append(result)
-    return (
-        statistics.median(r[0] for r in results),
-        results[0][1],
-        max(r[2] for r in results),
-        statistics.median(r[3] for r in results),
-    )
+        for kind in kinds:
+            results[kind].append(_run_once(kind, path, url))
+    return [
+        (
+            kind,
+            (
+                statistics.median(r[0] for r in got),
+                got[0][1],
+                max(r[2] for r in got),
+                statistics.median(r[3] for r in got),
+            ),
+        )
+        for kind, got in results.items()
+    ]
 
 
 LABELS = {
@@ -241,7 +254,7 @@ def main() -> None:
             path = demo_file(scale)
             print(f"\n[{scale}] {path.name}")
             kinds = ("ours", "ours_children", "buffer_sjoin", "sjoin_nearest")
-            rows = [(k, measure(k, path, runs)) for k in kinds]
+            rows = measure(kinds, path, runs)
             report(rows, "ours", ("buffer_sjoin", "sjoin_nearest"))
             report(rows[1:], "ours_children", ("buffer_sjoin", "sjoin_nearest"), heading=False)
             if scale in args.postgis_scales.split(","):
@@ -251,10 +264,10 @@ def main() -> None:
                     server = TempPostgres().start()
                 url = load_postgis(path, scale, server)
                 kinds = ("pg_ours", "pg_ours_pairs", "pg_plain_dwithin", "pg_geography")
-                rows = [(k, measure(k, path, runs, url)) for k in kinds]
+                rows = measure(kinds, path, runs, url)
                 report(rows, "pg_ours_pairs", ("pg_plain_dwithin", "pg_geography"))
                 kinds = ("pg_ours_pairs_rows", "pg_plain_dwithin_rows", "pg_geography_rows")
-                rows = [(k, measure(k, path, runs, url)) for k in kinds]
+                rows = measure(kinds, path, runs, url)
                 report(rows, "pg_ours_pairs_rows", kinds[1:])
                 print(
                     "  (PostGIS ratios compare our radius join with the joins it replaces: first"
