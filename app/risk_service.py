@@ -8,8 +8,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import AnalysisCRS
+from geo.grading import Graded, assess
 from geo.proximity import Proximity
-from geo.risk import Graded, RiskRules, assess
+from geo.risk import RiskRules
 from layers.store import Store
 
 # The grade and the facts behind it, shared by household and child rows (the CLI contract).

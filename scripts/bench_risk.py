@@ -64,8 +64,8 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
     import pandas as pd
 
     from app.risk_service import CHILD_FIELDS
+    from geo.grading import assess
     from geo.proximity import proximity
-    from geo.risk import assess
 
     store, crs, hh, waters, slopes = _load(path)
     n = len(hh)

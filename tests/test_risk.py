@@ -5,8 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from geo.grading import grade
 from geo.proximity import proximity
-from geo.risk import DEFAULT_RULES, RiskRules, RulesError, age_years, grade
+from geo.risk import DEFAULT_RULES, RiskRules, RulesError, age_years
 from tests.geo_cases import at, households, line, slopes, square, waters
 
 AS_OF = dt.date(2026, 8, 1)
@@ -229,8 +230,8 @@ def test_facts_by_position_and_by_id_agree():
 def test_assess_grades_as_proximity_then_grading_and_reports_the_proximity_error():
     """The preparation on a second thread changes nothing in the result; when proximity fails,
     its error is the one raised (not one from the waiting preparation)."""
+    from geo.grading import assess, grade_households
     from geo.proximity import ProximityError
-    from geo.risk import assess, grade_households
 
     hh = households(at(0, 0), at(300, 40))
     wb = waters(("W1", "pond", square(120, -5, 10), {"buoy": "missing"}))

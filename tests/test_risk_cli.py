@@ -10,8 +10,8 @@ import pytest
 from app.cli import main
 from app.risk_service import compute_risk
 from geo.crs import analysis_crs
+from geo.grading import grade
 from geo.proximity import proximity
-from geo.risk import grade
 from layers import export
 
 HOUSEHOLD_CONTRACT = [

@@ -1,0 +1,174 @@
+"""Grading: the rules of geo/risk.py applied to proximity, as household rows and child rows.
+
+Its preparation (the layers' ids and equipment, each child's vulnerability and home) needs no
+proximity, so `assess` runs it on a second thread while proximity runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo import arrowtext as at
+from geo import rowtext as rt
+from geo.proximity import Proximity
+from geo.risk import (
+    LayerFacts,
+    RiskRules,
+    _index,
+    _positions,
+    _take_any,
+    child_vulnerability,
+    household_exposure,
+    layer_facts,
+)
+
+# Household facts repeated on each child's row.
+CHILD_FACTS = [
+    "nearest_water_id", "nearest_water_type", "nearest_water_m", "waters_within",
+    "nearest_water_equipment_complete", "slope_m",
+]  # fmt: skip
+
+
+class Graded:
+    """Graded households, and the child rows on request: the household list is what staff act
+    on and needs every child's vulnerability but not a row per child."""
+
+    def __init__(self, households: pd.DataFrame, child_rows: Callable[[], pd.DataFrame]):
+        self.households = households
+        self._child_rows = child_rows
+        self._children = None
+
+    def children(self) -> pd.DataFrame:
+        """Child rows (under 18), each with its home's facts, score, tier and reasons."""
+        if self._children is None:
+            self._children = self._child_rows()
+            self._child_rows = None
+        return self._children
+
+
+@dataclass
+class Prepared:
+    """Everything grading needs that does not depend on proximity: the layers' facts, each
+    child's vulnerability and home, and what the children add to each household."""
+
+    facts: LayerFacts
+    rules: RiskRules
+    ch: dict
+    flags: list
+    home: np.ndarray
+    children: np.ndarray  # per household
+    most: np.ndarray  # highest child vulnerability per household (NaN: no child)
+    counted: list
+
+
+def prepare(
+    households: pd.DataFrame,
+    children: pd.DataFrame,
+    waters: pd.DataFrame,
+    slopes: pd.DataFrame,
+    as_of: dt.date,
+    rules: RiskRules | None = None,
+) -> Prepared:
+    """The part of grading that needs no proximity (it can run while proximity does)."""
+    rules = rules or RiskRules.from_dict()
+    facts = layer_facts(households, waters, slopes)
+    ch, flags = child_vulnerability(children, as_of, rules)
+    n, m = len(facts.hh_ids), len(ch["age"])
+    home = _index(_positions(facts.hh_ids, ch["household_id"]), m)
+    inside = home >= 0
+    homes = home[inside]
+    most = np.full(n, np.nan)
+    np.fmax.at(most, homes, ch["vulnerability_points"][inside])
+    counted = []  # each child factor counted per household: '6岁以下2名'
+    for label, mask in flags:
+        count = np.bincount(homes, weights=mask[inside], minlength=n)
+        counted.append(rt.group(count > 0, label, rt.Number(count), "名"))
+    return Prepared(facts, rules, ch, flags, home, np.bincount(homes, minlength=n), most, counted)
+
+
+def grade_prepared(prep: Prepared, prox: Proximity) -> Graded:
+    """Household rows (score, tier, tier_code, reasons) from the prepared facts and proximity."""
+    rules = prep.rules
+    hh, groups = household_exposure(prep.facts, prox, rules)
+    n = len(hh["household_id"])
+    out = dict(hh)
+    out["children"] = prep.children
+    out["vulnerability_points"] = prep.most
+    out["score"] = hh["exposure_points"] + np.nan_to_num(prep.most)
+    out["tier_code"], out["tier"] = rules.tiers(out["score"])
+    out["reasons"] = rt.render(groups + prep.counted, n)
+    return Graded(
+        at.frame(out), lambda: _child_rows(hh, groups, prep.ch, prep.flags, prep.home, rules)
+    )
+
+
+def grade_households(
+    households: pd.DataFrame,
+    children: pd.DataFrame,
+    waters: pd.DataFrame,
+    slopes: pd.DataFrame,
+    prox: Proximity,
+    as_of: dt.date,
+    rules: RiskRules | None = None,
+) -> Graded:
+    """Household rows in `households` order with score, tier, tier_code and reasons (their
+    exposure plus their children's factors counted); child rows when asked for."""
+    return grade_prepared(prepare(households, children, waters, slopes, as_of, rules), prox)
+
+
+def assess(
+    proximity: Callable[[], Proximity],
+    households: pd.DataFrame,
+    children: pd.DataFrame,
+    waters: pd.DataFrame,
+    slopes: pd.DataFrame,
+    as_of: dt.date,
+    rules: RiskRules | None = None,
+) -> tuple[Proximity, Graded]:
+    """`proximity()` and the grading that follows it, with the grading's own preparation
+    (children's ages and categories, equipment, ids) on a second thread meanwhile: most of
+    proximity's time is compiled loops and GEOS calls that let that thread run."""
+    with ThreadPoolExecutor(1) as pool:
+        prepared = pool.submit(prepare, households, children, waters, slopes, as_of, rules)
+        prox = proximity()  # on an error here, the preparation is awaited and dropped
+        prep = prepared.result()
+    return prox, grade_prepared(prep, prox)
+
+
+def _child_rows(
+    hh: dict, groups: list, ch: dict, flags: list, home: np.ndarray, rules
+) -> pd.DataFrame:
+    m = len(home)
+    inside = home >= 0
+    rows = dict(ch)
+    for name in CHILD_FACTS:
+        rows[name] = _take_any(hh[name], home)
+    exposure = np.where(inside, hh["exposure_points"][np.maximum(home, 0)], 0)
+    rows["exposure_points"] = exposure
+    rows["score"] = exposure + ch["vulnerability_points"]
+    rows["tier_code"], rows["tier"] = rules.tiers(rows["score"])
+    rows["reasons"] = rt.render(
+        [g.take(home) for g in groups] + [rt.group(mask, label) for label, mask in flags], m
+    )
+    return at.frame(rows)
+
+
+def grade(
+    households: pd.DataFrame,
+    children: pd.DataFrame,
+    waters: pd.DataFrame,
+    slopes: pd.DataFrame,
+    prox: Proximity,
+    as_of: dt.date,
+    rules: RiskRules | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(household rows in `households` order, child rows), each with score, tier, tier_code
+    and reasons."""
+    graded = grade_households(households, children, waters, slopes, prox, as_of, rules)
+    return graded.households, graded.children()
