@@ -1,5 +1,6 @@
 """Compiled loops (numba) behind geo/segment_grid.py: bucketing, exact point-to-segment
-distance, polygon containment, the radius search and the ring-growing nearest search.
+distance, polygon containment, the radius search (segment by segment, and target by target
+for counts and nearest within reach) and the ring-growing nearest search.
 
 Every kernel after `pts` and its own parameters takes a grid's `SegmentGrid.kernel_args`, in
 that order. Scratch memory is per thread, not per task: on this kind of machine touching fresh
@@ -86,6 +87,13 @@ def _seg_dist2(px, py, ax, ay, bx, by):
 
 
 SLACK = 1.0 + 1e-9  # the filter lets through anything the exact formula could put in reach
+
+
+@nb.njit(cache=True, inline="always")
+def _nearer(d, o, bd, bo, rank):
+    """Whether target o at d beats the best so far (bo at bd, -1 none): nearer, or as near
+    with the smaller rank (the tie rule of every search)."""
+    return bo < 0 or d < bd or (d == bd and rank[o] < rank[bo])
 
 
 @nb.njit(cache=True)
@@ -231,8 +239,7 @@ def within_kernel(
                 if d > reach:
                     continue
                 t = kind[o]
-                q = near_o[i, t]
-                if q < 0 or d < near_d[i, t] or (d == near_d[i, t] and rank[o] < rank[q]):
+                if _nearer(d, o, near_d[i, t], near_o[i, t], rank):
                     near_o[i, t] = o
                     near_d[i, t] = d
                 if d <= radius_of[t]:
@@ -310,7 +317,7 @@ def nearest_kernel(
                 best[o] = np.inf
                 if want >= 0 and kind[o] != want:
                     continue
-                if bo < 0 or rank[o] < rank[bo]:
+                if _nearer(0.0, o, bd, bo, rank):
                     bo = o
                     bd = 0.0
             pcx = int(math.floor((px - g_x0) / cell))
@@ -340,7 +347,7 @@ def nearest_kernel(
                                 if want >= 0 and kind[o] != want:
                                     continue
                                 d = _seg_dist(px, py, ax, ay, bx, by)
-                                if d < bd or (d == bd and rank[o] < rank[bo]):
+                                if _nearer(d, o, bd, bo, rank):
                                     bd = d
                                     bo = o
                         if step == 0:
@@ -399,17 +406,22 @@ def reach_kernel(
     count,
     near_o,
     near_d,
+    is_polygon,
+    own_start,
+    own_ids,
     g_x0,
     g_y0,
     cell,
     nx,
     ny,
     seg,
+    cell_owner,
     owner_start,
+    cell_start,
+    cell_xy,
+    poly_start,
+    poly_ids,
     bbox,
-    is_polygon,
-    own_start,
-    own_ids,
     n_owners,
 ):
     """Per point: how many targets are within their kind's radius, and the nearest target of
@@ -478,8 +490,7 @@ def reach_kernel(
                     m += 1
                 if d > reach:
                     continue
-                q = near_o[i, t]
-                if q < 0 or d < near_d[i, t] or (d == near_d[i, t] and rank[o] < rank[q]):
+                if _nearer(d, o, near_d[i, t], near_o[i, t], rank):
                     near_o[i, t] = o
                     near_d[i, t] = d
             for t in range(kinds):

@@ -200,9 +200,8 @@ def reach(grid: SegmentGrid, points: np.ndarray, kind: np.ndarray, radius_of: np
     near_o = np.empty((n, kinds), np.int64)
     near_d = np.empty((n, kinds))
     reach_kernel(
-        pts, threads, reach_m, radius_of, kind, rank, count, near_o, near_d,
-        grid.x0, grid.y0, grid.cell_m, grid.nx, grid.ny, grid.seg, grid.owner_start, grid.bbox,
-        grid.is_polygon, own_start, own_ids, max(grid.n, 1),
+        pts, threads, reach_m, radius_of, kind, rank, count, near_o, near_d, grid.is_polygon,
+        own_start, own_ids, *grid.kernel_args,
     )  # fmt: skip
     big = np.flatnonzero(~whole)
     if len(big):
@@ -215,7 +214,7 @@ def reach(grid: SegmentGrid, points: np.ndarray, kind: np.ndarray, radius_of: np
             *part.kernel_args,
         )  # fmt: skip
         count += c2
-        o2 = np.where(o2 >= 0, big[np.maximum(o2, 0)], -1)
+        o2 = _back(big, o2)
         r1 = np.where(near_o >= 0, rank[np.maximum(near_o, 0)], 0)
         r2 = np.where(o2 >= 0, rank[np.maximum(o2, 0)], 0)
         d1 = np.where(near_o >= 0, near_d, np.inf)
@@ -324,7 +323,12 @@ def nearest_of_kind(grid: SegmentGrid, points, kind: np.ndarray, want: int, rank
     if 2 * len(mask) > grid.n:
         return nearest(grid, points, rank, limit_m, kind, want)
     o, dist = nearest(subset(grid, mask), points, rank[mask], limit_m)
-    return np.where(o >= 0, mask[np.maximum(o, 0)], -1), dist
+    return _back(mask, o), dist
+
+
+def _back(keep: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Indices into a `subset(grid, keep)` (-1 none) as indices into `grid`."""
+    return np.where(found >= 0, keep[np.maximum(found, 0)], -1)
 
 
 def warm_up() -> float:
