@@ -16,6 +16,7 @@ from pyproj import Transformer
 from app.risk_service import compute_risk
 from geo import vocab
 from geo.crs import near_area
+from geo.equipment import BAD_STATUSES
 from geo.patrol import priorities, weights
 from geo.risk import RiskRules
 from geo.routing import Route, RoutingError, plan_routes
@@ -237,7 +238,7 @@ def compliance(store, date: dt.date, stale_days: int = STALE_DAYS,
     for w in waters.itertuples(index=False):
         for i in INSPECTION_ITEMS:
             status = getattr(w, f"{i}_status")
-            if status in ("missing", "damaged"):
+            if status in BAD_STATUSES:
                 open_items.append({"water_id": w.water_id, "water_name": w.name,
                                    "village_code": w.village_code,
                                    "item": vocab.EQUIPMENT_ITEMS[i],

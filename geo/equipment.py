@@ -7,6 +7,8 @@ import pandas as pd
 
 from geo.vocab import FOUR_ITEMS
 
+BAD_STATUSES = ("missing", "damaged")  # an item staff must act on
+
 
 def status_column(item: str) -> str:
     """Column holding the status of one equipment item, e.g. 'sign' -> 'sign_status'."""
@@ -20,11 +22,20 @@ def completeness(statuses: dict[str, str | None]) -> str:
     because a known gap is what staff must act on. Otherwise any unchecked item makes it unknown.
     """
     values = [statuses.get(item) or "unknown" for item in FOUR_ITEMS]
-    if any(value in ("missing", "damaged") for value in values):
+    if any(value in BAD_STATUSES for value in values):
         return "incomplete"
     if any(value != "present" for value in values):
         return "unknown"
     return "complete"
+
+
+def is_bad(values) -> np.ndarray:
+    """Vectorised: whether each status (an object array of str or None) is missing or damaged."""
+    values = np.asarray(values, dtype=object)
+    hit = np.zeros(len(values), dtype=bool)
+    for status in BAD_STATUSES:
+        hit |= values == status
+    return hit
 
 
 def completeness_series(frame: pd.DataFrame) -> pd.Series:
@@ -33,7 +44,7 @@ def completeness_series(frame: pd.DataFrame) -> pd.Series:
     all_present = np.ones(len(frame), dtype=bool)
     for item in FOUR_ITEMS:
         values = frame[status_column(item)].to_numpy(dtype=object)
-        bad |= np.isin(values, ["missing", "damaged"])
+        bad |= is_bad(values)
         all_present &= values == "present"
     result = np.full(len(frame), "unknown", dtype=object)
     result[all_present] = "complete"
@@ -43,4 +54,4 @@ def completeness_series(frame: pd.DataFrame) -> pd.Series:
 
 def missing_items(statuses: dict[str, str | None]) -> list[str]:
     """Equipment items (four items and fence) reported missing or damaged."""
-    return [item for item, value in statuses.items() if value in ("missing", "damaged")]
+    return [item for item, value in statuses.items() if value in BAD_STATUSES]

@@ -14,6 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from geo import vocab
+from geo.equipment import BAD_STATUSES
 
 PRIORITY_WEIGHTS: dict = {
     "child_by_tier": {"high": 2.0, "medium": 1.0, "low": 0.5, "none": 0.2},
@@ -83,7 +84,7 @@ def priorities(
         for item in vocab.FOUR_ITEMS:
             status = getattr(water, f"{item}_status") or "unknown"
             score += w["item"].get(status, 0.0)
-            if status in ("missing", "damaged"):
+            if status in BAD_STATUSES:
                 missing.append(
                     f"{vocab.EQUIPMENT_ITEMS[item]}{'' if status == 'missing' else '（损坏）'}"
                 )
@@ -95,7 +96,7 @@ def priorities(
             reasons.append(f"{'、'.join(unchecked)}未核查")
         fence = water.fence_status or "unknown"
         score += w["fence"].get(fence, 0.0)
-        if fence in ("missing", "damaged"):
+        if fence in BAD_STATUSES:
             reasons.append("无隔离防护设施" if fence == "missing" else "隔离防护设施损坏")
         score += w["water_type"].get(water.water_type, 0.0)
         last = water.last_inspection_date

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from geo import arrowtext as at
 from geo import rowtext as rt
 from geo.columns import take
-from geo.equipment import completeness_series
+from geo.equipment import completeness_series, is_bad
 from geo.proximity import Proximity, check_radii
 from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES
 
@@ -226,20 +226,12 @@ class LayerFacts:
     slope_quoted: pa.Array
 
 
-def _status_is(values: np.ndarray, *wanted: str) -> np.ndarray:
-    hit = np.zeros(len(values), dtype=bool)
-    for word in wanted:
-        hit |= values == word
-    return hit
-
-
 def layer_facts(households: pd.DataFrame, waters: pd.DataFrame, slopes: pd.DataFrame) -> LayerFacts:
     """Ids, names and equipment of the households, water bodies and slopes, as arrays."""
     complete = completeness_series(waters).to_numpy(dtype=object)
     lack_code = np.zeros(len(waters), dtype=np.int64)
     for k, item in enumerate(FOUR_ITEMS):
-        bad = _status_is(_column(waters, f"{item}_status"), "missing", "damaged")
-        lack_code |= bad.astype(np.int64) << k
+        lack_code |= is_bad(_column(waters, f"{item}_status")).astype(np.int64) << k
     names = at.text(waters["name"])
     return LayerFacts(
         hh_ids=at.text(households["household_id"]),
@@ -247,10 +239,10 @@ def layer_facts(households: pd.DataFrame, waters: pd.DataFrame, slopes: pd.DataF
         water_ids=at.text(waters["water_id"]),
         water_names=names,
         water_quoted=_quoted(names),
-        known=_status_is(complete, "complete", "incomplete"),
+        known=complete != "unknown",
         complete=complete == "complete",
         lack_code=lack_code,
-        fence_bad=_status_is(_column(waters, "fence_status"), "missing", "damaged"),
+        fence_bad=is_bad(_column(waters, "fence_status")),
         slope_ids=at.text(slopes["slope_id"]),
         slope_quoted=_quoted(slopes["name"]),
     )
