@@ -144,9 +144,8 @@ def _points(households) -> np.ndarray:
 
 
 def _checked(households, waters, slopes) -> tuple[np.ndarray, list[str]]:
-    """Household points and the problems of all three layers. The validity of the water and
-    slope shapes (GEOS, the slow part) is checked on a second thread while the caller goes on:
-    shapely releases the GIL, and the answer is awaited before any result is used."""
+    """Household points, and the problems of the households and of all three layers' CRS (the
+    water and slope shapes are checked later, from their segment grids: `shape_problems`)."""
     problems = []
     for frame, what in ((households, "家庭户图层"), (waters, "水域图层"), (slopes, "易滑坡体图层")):
         try:
@@ -172,31 +171,41 @@ def _checked(households, waters, slopes) -> tuple[np.ndarray, list[str]]:
     return points, problems
 
 
+def shape_problems(waters, slopes, grids=None) -> list[str]:
+    """Null and invalid shapes of the water and slope layers, in Chinese. Given the segment
+    grids built from them, shapes whose segments prove them valid (most ponds and rivers) are
+    not handed to GEOS, whose check of every shape would cost more than the searches."""
+    problems = []
+    layers = ((waters, "water_id", "水域图层"), (slopes, "slope_id", "易滑坡体图层"))
+    for k, (frame, key, what) in enumerate(layers):
+        valid = None
+        if grids is not None:
+            geoms = np.asarray(frame.geometry.values, dtype=object)
+            valid = segment_grid.sure_valid(grids[k], geoms)
+            unsure = np.flatnonzero(~valid)
+            valid[unsure] = shapely.is_valid(geoms[unsure])
+        problems += check_layer(frame, key, what, valid)
+    return problems
+
+
 def proximity(
     households, waters, slopes, radius_by_type: dict[str, float] | None = None
 ) -> Proximity:
     """All proximity facts for households against water bodies and slopes (metric CRS)."""
     radius_by_type = check_radii(radius_by_type or default_radii())
     points, problems = _checked(households, waters, slopes)
-    with ThreadPoolExecutor(1) as pool:
-        shapes = pool.submit(
-            lambda: (
-                check_layer(waters, "water_id", "水域图层")
-                + check_layer(slopes, "slope_id", "易滑坡体图层")
-            )
-        )
-        try:
-            if problems:
-                raise ProximityError("；".join(problems))
-            return _proximity(households, waters, slopes, radius_by_type, points, shapes)
-        except Exception:
-            problems += shapes.result()  # bad shapes explain a failure better than its trace
-            if problems:
-                raise ProximityError("；".join(problems)) from None
-            raise
+    try:
+        if problems:
+            raise ProximityError("；".join(problems))
+        return _proximity(households, waters, slopes, radius_by_type, points)
+    except Exception:
+        problems += shape_problems(waters, slopes)  # bad shapes explain a failure best
+        if problems:
+            raise ProximityError("；".join(problems)) from None
+        raise
 
 
-def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Proximity:
+def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
     crs = {str(f.crs) for f in (households, waters, slopes) if len(f)}
     if len(crs) > 1:
         raise ProximityError("各图层的坐标系不一致，请投影到同一分析坐标系后再计算")
@@ -211,6 +220,11 @@ def _proximity(households, waters, slopes, radius_by_type, points, shapes) -> Pr
     rank = id_rank(water_ids)
     grid = segment_grid.build(waters.geometry.values, cell_m=float(radius_of.max()) / 2)
     slope_grid = segment_grid.build(slopes.geometry.values)
+    # The shapes are checked on a second thread while the searches run (the compiled loops
+    # and GEOS both let it); the answer is awaited before anything is returned.
+    pool = ThreadPoolExecutor(1)
+    shapes = pool.submit(shape_problems, waters, slopes, (grid, slope_grid))
+    pool.shutdown(wait=False)
     within, near_o, near_d = segment_grid.reach(grid, points, kinds, radius_of, rank)
 
     def pairs() -> pd.DataFrame:

@@ -19,6 +19,7 @@ import numba as nb
 import numpy as np
 import shapely
 
+from geo import grid_kernels
 from geo.grid_kernels import bucket, cell_owners, nearest_kernel, reach_kernel, within_kernel
 
 BATCH = 16384  # points per call of the search kernel (its output buffer is reused)
@@ -326,6 +327,17 @@ def nearest_of_kind(grid: SegmentGrid, points, kind: np.ndarray, want: int, rank
     return _back(mask, o), dist
 
 
+def sure_valid(grid: SegmentGrid, geoms: np.ndarray) -> np.ndarray:
+    """Per target of `grid` (built from `geoms`): whether its segments prove it a valid shape
+    (a line, or a polygon of one simple ring: most ponds and rivers). The others may be valid
+    too; GEOS must judge them."""
+    geoms = np.asarray(geoms, dtype=object)
+    kind = shapely.get_type_id(geoms)
+    simple = kind == 1
+    simple[kind == 3] = shapely.get_num_interior_rings(geoms[kind == 3]) == 0
+    return grid_kernels.sure_valid(grid.seg, grid.owner_start, grid.is_polygon, simple)
+
+
 def _back(keep: np.ndarray, found: np.ndarray) -> np.ndarray:
     """Indices into a `subset(grid, keep)` (-1 none) as indices into `grid`."""
     return np.where(found >= 0, keep[np.maximum(found, 0)], -1)
@@ -346,4 +358,5 @@ def warm_up() -> float:
     reach(grid, pts, np.zeros(2, np.int64), np.array([50.0]), rank)
     nearest(grid, pts, rank, 100.0)
     nearest_of_kind(grid, pts, np.array([0, 1]), 0, rank, 100.0)
+    sure_valid(grid, np.array([square, shapely.LineString([(20, 0), (30, 0)])], dtype=object))
     return time.perf_counter() - started
