@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from geo import arrowtext as at
 from geo import rowtext as rt
 from geo.columns import take
-from geo.equipment import completeness_series, is_bad
+from geo.equipment import four_items, is_bad
 from geo.proximity import Proximity, check_radii
 from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES
 
@@ -122,16 +122,36 @@ def _band(values: np.ndarray, bands: list[dict]) -> tuple[np.ndarray, np.ndarray
 
 
 def age_years(birth, as_of: dt.date) -> np.ndarray:
-    """Whole years of age on `as_of` (-1 for an unknown birth date, so the child is left out)."""
-    b = pd.to_datetime(pd.Series(birth)).to_numpy("datetime64[D]")
+    """Whole years of age on `as_of` (-1 for an unknown birth date, so the child is left out):
+    (as_of - birth) as yyyymmdd numbers, // 10000. A county's children were born on a few
+    thousand distinct days, so each day of their span is worked out once and looked up."""
+    b = np.asarray(birth)
+    if b.dtype.kind != "M":
+        b = pd.to_datetime(pd.Series(birth)).to_numpy()
+    day = b.astype("datetime64[D]").view(np.int64)  # days since 1970-01-01
     unknown = np.isnat(b)
-    b = np.where(unknown, np.datetime64("2000-01-01"), b)
-    months = b.astype("datetime64[M]")
-    year = months.astype("datetime64[Y]").astype(np.int64) + 1970
-    month = months.astype(np.int64) % 12 + 1
-    day = (b - months.astype("datetime64[D]")).astype(np.int64) + 1
-    had_birthday = (month < as_of.month) | ((month == as_of.month) & (day <= as_of.day))
-    return np.where(unknown, -1, as_of.year - year - (~had_birthday).astype(np.int64))
+    if unknown.all():
+        return np.full(len(day), -1, np.int64)
+    today = as_of.year * 10000 + as_of.month * 100 + as_of.day
+    lo, hi = int(day[~unknown].min()), int(day[~unknown].max())
+    if hi - lo > 4 * len(day):  # a wide span (a mistyped year): every row on its own
+        return np.where(unknown, -1, (today - _yyyymmdd(np.where(unknown, 0, day))) // 10000)
+    ages = (today - _yyyymmdd(np.arange(lo, hi + 1, dtype=np.int64))) // 10000
+    return np.where(unknown, -1, ages.take(np.where(unknown, 0, day - lo)))
+
+
+def _yyyymmdd(days: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 as yyyymmdd numbers (proleptic Gregorian; H. Hinnant's
+    civil_from_days)."""
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = np.where(mp < 10, mp + 3, mp - 9)
+    return (yoe + era * 400 + (m <= 2)) * 10000 + m * 100 + d
 
 
 def _positions(keys, wanted) -> np.ndarray | None:
@@ -228,10 +248,7 @@ class LayerFacts:
 
 def layer_facts(households: pd.DataFrame, waters: pd.DataFrame, slopes: pd.DataFrame) -> LayerFacts:
     """Ids, names and equipment of the households, water bodies and slopes, as arrays."""
-    complete = completeness_series(waters).to_numpy(dtype=object)
-    lack_code = np.zeros(len(waters), dtype=np.int64)
-    for k, item in enumerate(FOUR_ITEMS):
-        lack_code |= is_bad(_column(waters, f"{item}_status")).astype(np.int64) << k
+    lack_code, complete = four_items(waters)
     names = at.text(waters["name"])
     return LayerFacts(
         hh_ids=at.text(households["household_id"]),
@@ -311,14 +328,15 @@ def household_exposure(
     return near, groups
 
 
-def _has_code(values) -> callable:
-    """A test 'does the row's code list contain this code', matched once per distinct value."""
-    encoded = pc.dictionary_encode(at.text(values))
-    rows = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+def _has_code(frame: pd.DataFrame, name: str) -> callable:
+    """A test 'does the row's code list (column `name`) contain this code', matched once per
+    distinct value."""
+    codes, distinct = pd.factorize(_column(frame, name))
+    distinct = at.text(distinct)
 
     def has(code: str) -> np.ndarray:
-        found = pc.match_substring(encoded.dictionary, code).fill_null(False)
-        return take(found.to_numpy(zero_copy_only=False), rows)
+        found = pc.match_substring(distinct, code).fill_null(False).to_numpy(zero_copy_only=False)
+        return np.append(found, False).take(codes)  # code -1: no list
 
     return has
 
@@ -333,8 +351,8 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
         taken |= hit
         if band["points"]:
             flags.append((band["label"], band["points"], hit))
-    cats = _has_code(children["categories"])
-    why = _has_code(children["difficulty_reasons"])
+    cats = _has_code(children, "categories")
+    why = _has_code(children, "difficulty_reasons")
     signed = children["caregiver_agreement_signed"].fillna(False).to_numpy(dtype=bool)
     capable = children["guardian_capable"].fillna(True).to_numpy(dtype=bool)
     c = r["categories"]

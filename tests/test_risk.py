@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -187,6 +188,27 @@ def test_bad_rules_are_refused(overrides, message):
 def test_age_in_whole_years_on_the_as_of_date():
     births = pd.Series(pd.to_datetime(["2020-08-01", "2020-08-02", "2008-08-01"]))
     assert list(age_years(births, AS_OF)) == [6, 5, 18]
+
+
+def _calendar_age(birth: dt.date, as_of: dt.date) -> int:
+    return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_age_matches_the_calendar_on_random_dates(wide):
+    """Against Python's calendar: leap days, birthdays on the day, unknown dates; and with a
+    mistyped year making the span of dates wide (each row worked out on its own)."""
+    rng = np.random.default_rng(3)
+    days = rng.integers(0, 9000, 2000) + np.datetime64("2004-01-01", "D").astype(np.int64)
+    births = days.astype("datetime64[D]").astype(object)
+    births[:5] = [dt.date(2012, 2, 29), dt.date(2008, 2, 29), dt.date(2010, 3, 1), None, None]
+    if wide:
+        births[5:7] = [dt.date(1, 1, 1), dt.date(2999, 12, 31)]
+    series = pd.Series(pd.to_datetime(pd.Series(births)).to_numpy("datetime64[ms]"))
+    for as_of in (dt.date(2026, 8, 1), dt.date(2024, 2, 29), dt.date(2025, 2, 28)):
+        want = [-1 if b is None else max(_calendar_age(b, as_of), -1) for b in births]
+        got = age_years(series, as_of)
+        assert [max(int(a), -1) for a in got] == want, as_of
 
 
 def test_children_aged_18_are_out_of_scope():
