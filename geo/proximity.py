@@ -127,8 +127,11 @@ def id_rank(ids) -> np.ndarray:
 
 
 def _water_kinds(waters) -> np.ndarray:
-    kinds = pd.Categorical(waters["water_type"], categories=list(WATER_TYPES))
-    codes = np.asarray(kinds.codes, dtype=np.int64)
+    """Number of each water body's type in WATER_TYPES (each distinct value looked up once)."""
+    found, distinct = pd.factorize(waters["water_type"].to_numpy(dtype=object))
+    known = list(WATER_TYPES)
+    number = np.array([known.index(v) if v in known else -1 for v in distinct] + [-1])
+    codes = number.take(found).astype(np.int64)
     if (codes < 0).any():
         bad = sorted(set(waters["water_type"].to_numpy(dtype=object)[codes < 0].astype(str)))
         raise ProximityError(f"水域类型“{'、'.join(bad)}”无法识别，应为：{'、'.join(WATER_TYPES)}")
