@@ -111,14 +111,13 @@ class RiskRules:
 
 
 def _band(values: np.ndarray, bands: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """Points and band number for each value (first band whose max_m >= value; -1 none)."""
-    points = np.zeros(len(values))
-    which = np.full(len(values), -1, dtype=np.int64)
-    for k in reversed(range(len(bands))):
-        hit = ~np.isnan(values) & (values <= bands[k]["max_m"])
-        points[hit] = bands[k]["points"]
-        which[hit] = k
-    return points, which
+    """Points and band number for each value (first band whose max_m >= value; -1 none).
+    The limits ascend (checked when the rules are read), so a binary search finds it."""
+    limits = np.array([band["max_m"] for band in bands], dtype=float)
+    which = np.searchsorted(limits, np.asarray(values, dtype=float), side="left")  # NaN: last
+    which = np.where(which < len(bands), which, -1).astype(np.int64)
+    points = np.array([band["points"] for band in bands] + [0], dtype=float)
+    return points.take(which), which
 
 
 def age_years(birth, as_of: dt.date) -> np.ndarray:

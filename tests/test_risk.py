@@ -271,3 +271,15 @@ def test_assess_grades_as_proximity_then_grading_and_reports_the_proximity_error
     bad_kids = kids.drop(columns=["birth_date"])  # the preparation would fail too
     with pytest.raises(ProximityError, match="坐标系"):
         assess(failing, hh, bad_kids, wb, sl, AS_OF)
+
+
+def test_bands_take_the_first_band_reaching_the_value():
+    """Edges are inclusive, equal limits give the first band, NaN and beyond give none."""
+    from geo.risk import _band
+
+    bands = [{"max_m": 0, "points": 25}, {"max_m": 50, "points": 15}, {"max_m": 50, "points": 9},
+             {"max_m": 100, "points": 5}]  # fmt: skip
+    values = np.array([-1.0, 0.0, 1e-9, 50.0, 50.000001, 100.0, 100.5, np.nan, np.inf])
+    points, which = _band(values, bands)
+    assert list(which) == [0, 0, 1, 1, 3, 3, -1, -1, -1]
+    assert list(points) == [25, 25, 15, 15, 5, 5, 0, 0, 0]
