@@ -19,7 +19,7 @@ import numba as nb
 import numpy as np
 import shapely
 
-from geo import grid_kernels
+from geo import validity_kernels
 from geo.grid_kernels import bucket, cell_owners, nearest_kernel, reach_kernel, within_kernel
 
 BATCH = 16384  # points per call of the search kernel (its output buffer is reused)
@@ -335,7 +335,7 @@ def sure_valid(grid: SegmentGrid, geoms: np.ndarray) -> np.ndarray:
     kind = shapely.get_type_id(geoms)
     simple = kind == 1
     simple[kind == 3] = shapely.get_num_interior_rings(geoms[kind == 3]) == 0
-    return grid_kernels.sure_valid(grid.seg, grid.owner_start, grid.is_polygon, simple)
+    return validity_kernels.sure_valid(grid.seg, grid.owner_start, grid.is_polygon, simple)
 
 
 def _back(keep: np.ndarray, found: np.ndarray) -> np.ndarray:
