@@ -68,9 +68,11 @@ class RiskResult:
 
     @property
     def children(self) -> pd.DataFrame:
-        """Built (and rounded) on first use, then kept."""
+        """Built (and rounded) on first use, then kept; the unrounded rows are let go, so the
+        child list is held once."""
         if self._children is None:
             self._children = _rounded(self._graded.children())[CHILD_COLUMNS]
+            self._graded = None
         return self._children
 
 
