@@ -409,6 +409,7 @@ def reach_kernel(
     is_polygon,
     own_start,
     own_ids,
+    whole,
     g_x0,
     g_y0,
     cell,
@@ -428,7 +429,8 @@ def reach_kernel(
     each kind within `reach` (-1 when none), target by target rather than segment by segment.
 
     Candidates come from the cells in reach (`own_start`/`own_ids`: the distinct targets of
-    each cell's segments) in order of their bounding-box distance. A target is measured
+    each cell's segments), and the `whole` polygons whose box holds the point, in order of
+    their bounding-box distance. A target is measured
     exactly only when its box could hold its kind's nearest so far, or when its box straddles
     the radius and its first vertex does not settle it: a target whose box is beyond the
     radius is out, one with a vertex inside the radius is in. Exact distances are those of
@@ -467,6 +469,27 @@ def reach_kernel(
                         cand[p] = o
                         cand_q[p] = q
                         nc += 1
+            # A polygon around the point whose every edge is out of reach (a large lake): not
+            # listed in the cells in reach, yet at distance 0. Its box holds the point.
+            hx = int(math.floor((px - g_x0) / cell))
+            hy = int(math.floor((py - g_y0) / cell))
+            if 0 <= hx < nx and 0 <= hy < ny:
+                c = hy * nx + hx
+                for k in range(poly_start[c], poly_start[c + 1]):
+                    o = poly_ids[k]
+                    if seen[o] == i or not whole[o]:
+                        continue
+                    if px < bbox[o, 0] or px > bbox[o, 2] or py < bbox[o, 1] or py > bbox[o, 3]:
+                        continue
+                    seen[o] = i
+                    p = nc  # box distance 0: first
+                    while p > 0:
+                        cand[p] = cand[p - 1]
+                        cand_q[p] = cand_q[p - 1]
+                        p -= 1
+                    cand[0] = o
+                    cand_q[0] = 0.0
+                    nc += 1
             for t in range(kinds):
                 near_o[i, t] = -1
                 near_d[i, t] = np.inf

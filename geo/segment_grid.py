@@ -202,7 +202,7 @@ def reach(grid: SegmentGrid, points: np.ndarray, kind: np.ndarray, radius_of: np
     near_d = np.empty((n, kinds))
     reach_kernel(
         pts, threads, reach_m, radius_of, kind, rank, count, near_o, near_d, grid.is_polygon,
-        own_start, own_ids, *grid.kernel_args,
+        own_start, own_ids, whole, *grid.kernel_args,
     )  # fmt: skip
     big = np.flatnonzero(~whole)
     if len(big):

@@ -34,6 +34,24 @@ def test_inside_a_pond_is_distance_zero():
     assert near_of(r, "H0")["waters_within"] == 1
 
 
+@pytest.mark.parametrize("big_target", [64, 2])
+def test_deep_inside_a_large_lake_is_within_reach(monkeypatch, big_target):
+    """A home 1,500 m from every shore of a 3 km lake: no edge is in reach, yet the lake is
+    at distance 0 and within reach, counted once, whether the lake is searched whole or
+    segment by segment."""
+    from geo import segment_grid
+
+    monkeypatch.setattr(segment_grid, "BIG_TARGET", big_target)
+    layout = waters(("L1", "reservoir", square(0, 0, 3000)), ("P1", "pond", square(1700, 1700, 20)))
+    r = proximity(households(at(1500, 1500), at(1200, 2990)), layout, slopes())
+    deep, shore = near_of(r, "H0"), near_of(r, "H1")
+    assert (deep["nearest_reservoir_id"], deep["nearest_reservoir_m"]) == ("L1", 0.0)
+    assert deep["waters_within"] == 2  # the lake, and the pond 200 m away
+    assert (shore["nearest_reservoir_m"], shore["waters_within"]) == (0.0, 1)
+    counts = r.pairs.groupby("household_id").size()
+    assert list(counts.reindex(["H0", "H1"], fill_value=0)) == [2, 1]
+
+
 def test_distance_to_a_river_line_is_perpendicular_not_to_its_centroid():
     river = line((-3000, 0), (3000, 0))
     r = proximity(households(at(2000, 300)), waters(("R1", "river", river)), slopes())
