@@ -429,12 +429,13 @@ def reach_kernel(
     each kind within `reach` (-1 when none), target by target rather than segment by segment.
 
     Candidates come from the cells in reach (`own_start`/`own_ids`: the distinct targets of
-    each cell's segments), and the `whole` polygons whose box holds the point, in order of
-    their bounding-box distance. A target is measured
-    exactly only when its box could hold its kind's nearest so far, or when its box straddles
-    the radius and its first vertex does not settle it: a target whose box is beyond the
-    radius is out, one with a vertex inside the radius is in. Exact distances are those of
-    `within_kernel`, so both give the same counts and nearest targets."""
+    each cell's segments), and the `whole` polygons whose box holds the point. Each kind's
+    candidate of smallest box distance is measured first (no sort of them all: the answer does
+    not depend on the order). A target is measured exactly only when its box could hold its
+    kind's nearest so far, or when its box straddles the radius and its first vertex does not
+    settle it: a target whose box is beyond the radius is out, one with a vertex inside the
+    radius is in. Exact distances are those of `within_kernel`, so both give the same counts
+    and nearest targets."""
     n = pts.shape[0]
     kinds = radius_of.shape[0]
     nthreads = max(1, min(threads, n // 256))
@@ -461,13 +462,8 @@ def reach_kernel(
                         q = dx * dx + dy * dy
                         if q > reach2:
                             continue
-                        p = nc  # insertion by box distance
-                        while p > 0 and cand_q[p - 1] > q:
-                            cand[p] = cand[p - 1]
-                            cand_q[p] = cand_q[p - 1]
-                            p -= 1
-                        cand[p] = o
-                        cand_q[p] = q
+                        cand[nc] = o
+                        cand_q[nc] = q
                         nc += 1
             # A polygon around the point whose every edge is out of reach (a large lake): not
             # listed in the cells in reach, yet at distance 0. Its box holds the point.
@@ -482,17 +478,29 @@ def reach_kernel(
                     if px < bbox[o, 0] or px > bbox[o, 2] or py < bbox[o, 1] or py > bbox[o, 3]:
                         continue
                     seen[o] = i
-                    p = nc  # box distance 0: first
-                    while p > 0:
-                        cand[p] = cand[p - 1]
-                        cand_q[p] = cand_q[p - 1]
-                        p -= 1
-                    cand[0] = o
-                    cand_q[0] = 0.0
+                    cand[nc] = o
+                    cand_q[nc] = 0.0
                     nc += 1
             for t in range(kinds):
                 near_o[i, t] = -1
                 near_d[i, t] = np.inf
+            # Each kind's candidate of smallest box distance first: measured exactly, it bounds
+            # that kind's nearest, and most others are then settled by their box alone.
+            front = 0
+            for t in range(kinds):
+                b = -1
+                bq = np.inf
+                for j in range(front, nc):
+                    if cand_q[j] < bq and kind[cand[j]] == t:
+                        bq = cand_q[j]
+                        b = j
+                if b >= 0:
+                    o = cand[b]
+                    cand[b] = cand[front]
+                    cand_q[b] = cand_q[front]
+                    cand[front] = o
+                    cand_q[front] = bq
+                    front += 1
             m = 0
             for j in range(nc):
                 o = cand[j]
