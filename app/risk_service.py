@@ -98,13 +98,13 @@ def compute_risk(
     )
     children = store.read_layer("children", village_codes=village_codes, columns=CHILD_FIELDS)
     # Every water body, in the store's order: the in-process engine's positions then apply.
-    waters = pd.DataFrame(
-        store.read_layer("water_bodies", columns=WATER_FIELDS).drop(columns="geometry")
-    )
-    slopes = pd.DataFrame(store.read_layer("slopes", columns=["name"]).drop(columns="geometry"))
+    water_layer = store.read_layer("water_bodies", columns=WATER_FIELDS)
+    slope_layer = store.read_layer("slopes", columns=["name"])
+    layers = (households, water_layer, slope_layer)  # measured as read, not read again
     prox, graded = assess(
-        lambda: store.proximity(rules.data["radius_m"], village_codes=village_codes),
-        households, children, waters, slopes, as_of, rules,
+        lambda: store.proximity(rules.data["radius_m"], village_codes=village_codes, layers=layers),
+        households, children, pd.DataFrame(water_layer.drop(columns="geometry")),
+        pd.DataFrame(slope_layer.drop(columns="geometry")), as_of, rules,
     )  # fmt: skip
 
     hh = _rounded(graded.households)

@@ -149,3 +149,43 @@ def test_changing_the_analysis_crs_reprojects_postgis(both, demo_frames):
     pd.testing.assert_series_equal(
         gpkg.proximity().pairs["water_id"], pg.proximity().pairs["water_id"], check_dtype=False
     )
+
+
+def test_layers_already_read_are_measured_as_reading_them_would(both, demo_frames, monkeypatch):
+    """compute_risk hands the layers it has read to the store's proximity: the in-process
+    answer is the one the store gets by reading them itself (households of one village, water
+    bodies around them), each layer is read once, and both stores grade alike."""
+    import datetime as dt
+
+    from app.risk_service import WATER_FIELDS, compute_risk
+
+    gpkg, pg = both(demo_frames)
+    village = sorted(demo_frames["villages"]["village_code"])[3]
+    layers = (
+        gpkg.read_layer("households", village_codes=[village], columns=["village_code"]),
+        gpkg.read_layer("water_bodies", columns=WATER_FIELDS),
+        gpkg.read_layer("slopes", columns=["name"]),
+    )
+    given = gpkg.proximity(village_codes=[village], layers=layers)
+    read = gpkg.proximity(village_codes=[village])
+    assert assert_same(given, read) > 10
+    pd.testing.assert_frame_equal(given.nearest, read.nearest)
+
+    reads = []
+    original = GeoPackageStore.read_layer
+
+    def counted(self, name, *args, **kwargs):
+        reads.append(name)
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(GeoPackageStore, "read_layer", counted)
+    as_of = dt.date(2026, 8, 1)
+    mine = compute_risk(gpkg, as_of).households
+    assert sorted(reads) == ["children", "households", "slopes", "water_bodies"]
+    theirs = compute_risk(pg, as_of).households
+    key = ["household_id", "tier", "score", "nearest_water_id", "waters_within"]
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(mine[key]).sort_values("household_id", ignore_index=True),
+        pd.DataFrame(theirs[key]).sort_values("household_id", ignore_index=True),
+        check_dtype=False,
+    )

@@ -160,14 +160,23 @@ class Store(ABC):
         radius_by_type: dict[str, float] | None = None,
         village_codes: list[str] | None = None,
         scope: Scope | None = None,
+        layers: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
     ) -> Proximity:
         """Proximity of the households in scope to every water body and slope (in-process).
 
         Water bodies and slopes are read within the search limit around the households, so a
-        pond just across the village boundary still counts.
+        pond just across the village boundary still counts. `layers`: the households (those
+        `village_codes` and `scope` select), water bodies and slopes the caller has already
+        read from this store, with geometry, so that they are not read twice (a county's
+        layers take longer to read than to measure).
         """
         radius_by_type = check_radii(radius_by_type or default_radii())
         crs = self.analysis_crs()
+        if layers is not None:
+            hh, waters, slopes = layers
+            return proximity_in_process(
+                to_metric(hh, crs), to_metric(waters, crs), to_metric(slopes, crs), radius_by_type
+            )
         hh = self.read_layer(
             "households", village_codes=village_codes, columns=["village_code"], scope=scope
         )

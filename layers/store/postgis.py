@@ -243,8 +243,10 @@ class PostGISStore(Store):
         radius_by_type: dict[str, float] | None = None,
         village_codes: list[str] | None = None,
         scope: Scope | None = None,
+        layers: tuple | None = None,
     ) -> Proximity:
-        """The same facts as the in-process engine, computed in the database on geom_m."""
+        """The same facts as the in-process engine, computed in the database on geom_m
+        (`layers` already read by the caller are not needed: nothing is pulled into Python)."""
         radius = check_radii(radius_by_type or default_radii())
         self._ready()
         self.analysis_crs()  # a clear message when no CRS is set yet

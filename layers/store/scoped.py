@@ -86,9 +86,13 @@ class ScopedStore:
         return self._store.count(name, self.scope if name in SCOPED_LAYERS else None)
 
     def proximity(
-        self, radius_by_type: dict[str, float] | None = None, village_codes: list[str] | None = None
+        self,
+        radius_by_type: dict[str, float] | None = None,
+        village_codes: list[str] | None = None,
+        layers: tuple | None = None,
     ) -> Proximity:
-        return self._store.proximity(radius_by_type, village_codes, scope=self.scope)
+        """`layers`: households, water bodies and slopes read through this scoped store."""
+        return self._store.proximity(radius_by_type, village_codes, self.scope, layers)
 
     def hazards_around(
         self,
