@@ -138,6 +138,7 @@ class GeoPackageStore(Store):
             read_geometry=layer.geometry is not None,
             fid_as_index=False,
             columns=columns,
+            use_arrow=True,  # GDAL's Arrow stream: a county's children read ~7x faster
         )
         if layer.geometry is not None and not isinstance(frame, gpd.GeoDataFrame):
             frame = gpd.GeoDataFrame(frame, geometry=[], crs=4326)
