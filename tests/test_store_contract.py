@@ -101,6 +101,22 @@ def test_missing_required_values_are_reported(store, demo_frames):
         store.write_layer("children", frame)
 
 
+@pytest.mark.parametrize("name", ["children", "water_bodies", "inspections"])
+def test_missing_optional_values_round_trip(store, demo_frames, name):
+    """Optional values left empty (text, dates, yes/no, numbers) come back empty, with the
+    catalogue's dtypes, whichever way the backend reads them."""
+    layer = LAYERS[name]
+    frame = demo_frames[name].iloc[:6].copy()
+    optional = [c.name for c in layer.columns if not c.required and c.name in frame.columns]
+    assert optional
+    for column in optional:
+        frame[column] = frame[column].astype(object)
+        frame.loc[frame.index[::2], column] = None  # every other row: empty
+    frame = frame.astype(demo_frames[name].dtypes.to_dict())
+    store.write_layers({"villages": demo_frames["villages"], name: frame})  # a CRS to start
+    _assert_same(frame, store.read_layer(name), layer.key)
+
+
 def test_replace_empties_the_layer_first(store, demo_frames):
     f = demo_frames["facilities"]
     store.write_layer("facilities", f)
