@@ -71,31 +71,20 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
 
     if kind == "gpkg_ours":  # what a user waits for: read the layers from the file, then grade
         from app.risk_service import compute_risk
-        from geo import rowtext, segment_grid
         from layers.store.gpkg import GeoPackageStore
 
-        started = time.perf_counter()
-        segment_grid.warm_up()
-        rowtext.warm_up()
-        warm = time.perf_counter() - started
+        warm = _warm_up()
         started = time.perf_counter()
         n = len(compute_risk(GeoPackageStore(path), AS_OF).households)
-        seconds = time.perf_counter() - started
-        rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        queue.put((seconds, n, rss_mib, warm))
+        queue.put((time.perf_counter() - started, n, _peak_mib(), warm))
         return
 
     store, crs, hh, waters, slopes = _load(path)
     n = len(hh)
-    warm = 0.0
     ours = kind in ("ours", "ours_children")
-    if ours or kind == "pg_ours":  # compiled kernels load once per process (like GEOS)
-        from geo import rowtext, segment_grid
-
-        started = time.perf_counter()
-        segment_grid.warm_up()
-        rowtext.warm_up()  # the PostGIS pushdown writes its reasons with it too
-        warm = time.perf_counter() - started
+    # Compiled kernels load once per process (like GEOS); the PostGIS pushdown writes its
+    # reasons with them too.
+    warm = _warm_up() if ours or kind == "pg_ours" else 0.0
     if ours or kind in ("buffer_sjoin", "sjoin_nearest"):
         hm, wm, sm = hh.to_crs(crs.epsg), waters.to_crs(crs.epsg), slopes.to_crs(crs.epsg)
     if ours:
@@ -149,9 +138,21 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
             with pg.engine.connect() as con:
                 con.execute(sa.text(query), radius_params(radius)).all()
         pg.close()
-    seconds = time.perf_counter() - started
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((seconds, n, rss_mib, warm))
+    queue.put((time.perf_counter() - started, n, _peak_mib(), warm))
+
+
+def _warm_up() -> float:
+    """Load the compiled kernels before timing; the seconds it took."""
+    from geo import rowtext, segment_grid
+
+    started = time.perf_counter()
+    segment_grid.warm_up()
+    rowtext.warm_up()
+    return time.perf_counter() - started
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _run_once(kind: str, path: Path, url: str | None) -> tuple:
