@@ -172,11 +172,14 @@ class Store(ABC):
         """
         radius_by_type = check_radii(radius_by_type or default_radii())
         crs = self.analysis_crs()
-        if layers is not None:
-            hh, waters, slopes = layers
-            return proximity_in_process(
-                to_metric(hh, crs), to_metric(waters, crs), to_metric(slopes, crs), radius_by_type
-            )
+        hh, waters, slopes = layers or self._proximity_layers(village_codes, scope)
+        return proximity_in_process(
+            to_metric(hh, crs), to_metric(waters, crs), to_metric(slopes, crs), radius_by_type
+        )
+
+    def _proximity_layers(self, village_codes, scope) -> tuple:
+        """The households in scope, and the water bodies and slopes within the search limit
+        around them."""
         hh = self.read_layer(
             "households", village_codes=village_codes, columns=["village_code"], scope=scope
         )
@@ -184,12 +187,9 @@ class Store(ABC):
             bbox = expand_bbox(tuple(hh.total_bounds), SEARCH_LIMIT_M)
         else:
             bbox = (0.0, 0.0, 0.0, 0.0)
-        wcols = ["water_type"]
-        waters = self.read_layer("water_bodies", bbox=bbox, columns=wcols)
+        waters = self.read_layer("water_bodies", bbox=bbox, columns=["water_type"])
         slopes = self.read_layer("slopes", bbox=bbox, columns=["name"])
-        return proximity_in_process(
-            to_metric(hh, crs), to_metric(waters, crs), to_metric(slopes, crs), radius_by_type
-        )
+        return hh, waters, slopes
 
     def hazards_around(
         self,
