@@ -108,20 +108,6 @@ def grade_prepared(prep: Prepared, prox: Proximity) -> Graded:
     )
 
 
-def grade_households(
-    households: pd.DataFrame,
-    children: pd.DataFrame,
-    waters: pd.DataFrame,
-    slopes: pd.DataFrame,
-    prox: Proximity,
-    as_of: dt.date,
-    rules: RiskRules | None = None,
-) -> Graded:
-    """Household rows in `households` order with score, tier, tier_code and reasons (their
-    exposure plus their children's factors counted); child rows when asked for."""
-    return grade_prepared(prepare(households, children, waters, slopes, as_of, rules), prox)
-
-
 def assess(
     proximity: Callable[[], Proximity],
     households: pd.DataFrame,
@@ -169,6 +155,6 @@ def grade(
     rules: RiskRules | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(household rows in `households` order, child rows), each with score, tier, tier_code
-    and reasons."""
-    graded = grade_households(households, children, waters, slopes, prox, as_of, rules)
+    and reasons (a household's own exposure plus its children's factors)."""
+    graded = grade_prepared(prepare(households, children, waters, slopes, as_of, rules), prox)
     return graded.households, graded.children()

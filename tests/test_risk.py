@@ -252,14 +252,14 @@ def test_facts_by_position_and_by_id_agree():
 def test_assess_grades_as_proximity_then_grading_and_reports_the_proximity_error():
     """The preparation on a second thread changes nothing in the result; when proximity fails,
     its error is the one raised (not one from the waiting preparation)."""
-    from geo.grading import assess, grade_households
+    from geo.grading import assess
     from geo.proximity import ProximityError
 
     hh = households(at(0, 0), at(300, 40))
     wb = waters(("W1", "pond", square(120, -5, 10), {"buoy": "missing"}))
     sl = slopes(("S1", square(40, 40, 30)))
     kids = pd.DataFrame([child("C1", "H0", age=4), child("C2", "H1", age=9)])
-    expected = grade_households(hh, kids, wb, sl, proximity(hh, wb, sl), AS_OF).households
+    expected = grade(hh, kids, wb, sl, proximity(hh, wb, sl), AS_OF)[0]
     prox, graded = assess(lambda: proximity(hh, wb, sl), hh, kids, wb, sl, AS_OF)
     pd.testing.assert_frame_equal(graded.households, expected)
     assert list(prox.nearest["household_id"]) == ["H0", "H1"]
