@@ -20,7 +20,8 @@ import numpy as np
 import shapely
 
 from geo import validity_kernels
-from geo.grid_kernels import bucket, cell_owners, nearest_kernel, reach_kernel, within_kernel
+from geo.grid_kernels import bucket, nearest_kernel, within_kernel
+from geo.reach_kernels import cell_owners, reach_kernel
 
 BATCH = 16384  # points per call of the search kernel (its output buffer is reused)
 
@@ -54,7 +55,8 @@ class SegmentGrid:
 
     @property
     def kernel_args(self) -> tuple:
-        """The grid as the compiled kernels take it (geo/grid_kernels.py), in their order."""
+        """The grid as the compiled kernels take it (geo/grid_kernels.py and
+        geo/reach_kernels.py), in their order."""
         return (
             self.x0, self.y0, self.cell_m, self.nx, self.ny, self.seg, self.cell_owner,
             self.owner_start, self.cell_start, self.cell_xy, self.poly_start, self.poly_ids,
