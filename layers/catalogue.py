@@ -430,11 +430,16 @@ def conform(layer: Layer, frame: pd.DataFrame, columns: list[str] | None = None)
 
 
 def _as_text(series: pd.Series) -> np.ndarray:
-    """Object array of str or None. Columns read from a store are already strings, so the
-    per-value str() conversion runs only where something else (a number from a file) is found."""
+    """Object array of str or None; an empty string is None, as a blank cell is on import
+    (PostGIS stores it as NULL, so both stores read it back alike). Columns read from a store
+    are already strings, so the per-value str() conversion runs only where something else (a
+    number from a file) is found."""
     values = series.to_numpy(dtype=object, na_value=None)
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         values = np.array([v if v is None else str(v) for v in values], dtype=object)
+    empty = values == ""
+    if empty.any():
+        values = np.where(empty, None, values)
     return values
 
 

@@ -117,6 +117,27 @@ def test_missing_optional_values_round_trip(store, demo_frames, name):
     _assert_same(frame, store.read_layer(name), layer.key)
 
 
+def test_awkward_text_reads_back_as_written(store, demo_frames):
+    """Text that a row-by-row or a CSV reader could mangle comes back as written: separators,
+    quotes and line breaks inside a value, leading zeros, number-, date- and NULL-like text
+    (PostGIS reads layers as a CSV stream). An empty string reads back missing on both stores,
+    as a blank cell is on import."""
+    frame = demo_frames["water_bodies"].iloc[:8].copy()
+    texts = {
+        "name": ['村口"大"塘, 东侧', "第一行\n第二行", "", None, "007", "1e5", "2024-01-02", "t"],
+        "responsible_person": ["NULL", "\\N", "a,b", '"', " 前后空格 ", "", None, "nan"],
+    }
+    for column, values in texts.items():
+        frame[column] = pd.Series(values, index=frame.index, dtype=object)
+    store.write_layers({"villages": demo_frames["villages"], "water_bodies": frame})
+    got = store.read_layer("water_bodies")
+    expected = frame.copy()
+    for column in texts:
+        expected[column] = expected[column].where(expected[column] != "", None)
+    _assert_same(expected, got, "water_id")
+    assert got.set_index("water_id").loc[frame["water_id"].iloc[2], "name"] is None
+
+
 def test_replace_empties_the_layer_first(store, demo_frames):
     f = demo_frames["facilities"]
     store.write_layer("facilities", f)
