@@ -36,8 +36,9 @@ def hex_wkb(column) -> sa.ColumnElement:
     return sa.func.encode(sa.func.ST_AsBinary(column), "hex").label(GEOMETRY_LABEL)
 
 
-def read_frame(con: sa.Connection, stmt: sa.Select, kinds: dict[str, str]) -> pd.DataFrame:
-    """The rows of `stmt` on `con`, columns typed by `kinds` (column name -> catalogue kind);
+def read_frame(con: sa.Connection, stmt, kinds: dict[str, str]) -> pd.DataFrame:
+    """The rows of `stmt` (a select, or text with its parameters bound) on `con`, columns
+    typed by `kinds` (column name -> catalogue kind);
     a `hex_wkb` column comes back as shapely geometries. NULL and '' stay apart: COPY quotes
     an empty string and leaves NULL unquoted."""
     compiled = stmt.compile(dialect=con.dialect, compile_kwargs={"render_postcompile": True})

@@ -8,6 +8,7 @@ the store keeps the filtering and scoping and this module keeps the queries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,6 +23,7 @@ from geo.proximity import (
     finish_nearest,
 )
 from geo.vocab import WATER_TYPES
+from layers.store.pg_copy import read_frame
 
 # A (household h, water body w) pair within the water type's radius (inclusive), on geom_m. With
 # one radius for every type this is exactly the plain ST_DWithin join; a second test for the
@@ -178,12 +180,12 @@ def _nearest(connect: Callable, radius: dict, conditions: list[str], params: dic
 def _pairs(connect: Callable, radius: dict[str, float], where: str, params: dict) -> pd.DataFrame:
     """Every (household, water body) pair within reach, ordered as the in-process engine orders
     them; fetched only when asked for (grading needs the counts alone)."""
-    with connect() as con:
-        pairs = pd.read_sql(
-            sa.text(PAIRS_SQL.format(where=where, within=within_condition(radius))),
-            con,
-            params={**params, **radius_params(radius)},
-        )
+    sql = PAIRS_SQL.format(where=where, within=within_condition(radius))
+    named = set(re.findall(r":(\w+)", sql))
+    used = {k: v for k, v in {**params, **radius_params(radius)}.items() if k in named}
+    kinds = {"household_id": "text", "water_id": "text", "distance_m": "float"}
+    with connect() as con:  # a million rows for a county: read as one CSV stream
+        pairs = read_frame(con, sa.text(sql).bindparams(**used), kinds)
         types = dict(con.execute(sa.text("SELECT water_id, water_type FROM water_bodies")).all())
     pairs.insert(2, "water_type", pairs["water_id"].map(types).astype(object))
     pairs = pairs.sort_values(["household_id", "distance_m", "water_id"], ignore_index=True)
