@@ -53,6 +53,8 @@ LOGIN_NO_ACCOUNTS = (
 )
 LOGOUT_BUTTON = "退出登录"
 INTERNAL = "内部资料 · 注意保密"
+RISK_COMPUTED_AT = "结果计算于 {time}；数据有改动时会自动重新计算。"
+RISK_RECOMPUTE = "重新计算"
 RISK_COUNTS_ONLY = "当前账号只能查看各村风险户数汇总，不显示家庭清单和点位。"
 PAGE_CHILDREN = "儿童名册"
 CHILDREN_NOT_ALLOWED = "当前账号不能查看儿童名册（只能查看汇总数据）。"

@@ -212,6 +212,48 @@ def test_risk_page_counts_filters_and_downloads(app, demo_gpkg):
     assert len(app.dataframe[1].value) == 1
 
 
+def test_risk_page_grades_once_until_the_data_changes(monkeypatch, fresh_demo_gpkg, demo_frames):
+    """Filters rerun the page on the held result; a write by the app or by another editor, or
+    the "重新计算" button, grades again, and the page shows the new result."""
+    import datetime as dt
+
+    import pyogrio
+
+    import app.risk_service as service
+    from tests.conftest import app_as
+
+    calls = []
+    real = service.compute_risk
+    monkeypatch.setattr(service, "compute_risk", lambda *a, **k: calls.append(1) or real(*a, **k))
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    at = app_as(monkeypatch, fresh_demo_gpkg, Scope("admin", "county_admin", (county,)))
+    at.switch_page("views/risk_page.py").run()
+    assert not at.exception and len(calls) == 1
+    assert "结果计算于" in at.caption[0].value
+    at.multiselect(key="risk_tiers").set_value(["一级"]).run()
+    assert len(calls) == 1 and set(at.dataframe[0].value["风险等级"]) == {"一级"}
+
+    def high() -> int:
+        return int({m.label: m.value for m in at.metric}["一级（户）"])
+
+    before = high()
+    store = GeoPackageStore(fresh_demo_gpkg)  # the water layer emptied: no one near water
+    store.write_layer("water_bodies", demo_frames["water_bodies"].iloc[:0], replace=True)
+    at.run()
+    expected = real(store, dt.date.today()).households
+    assert len(calls) == 2 and high() == (expected["tier"] == "一级").sum() < before
+    assert any("水域图层为空" in w.value for w in at.warning)
+    # Another GDAL-based editor (QGIS) adds the water bodies back to the file.
+    pyogrio.write_dataframe(
+        demo_frames["water_bodies"].rename_geometry("geom"),
+        fresh_demo_gpkg, layer="water_bodies", append=True,
+    )  # fmt: skip
+    at.run()
+    assert len(calls) == 3 and high() == before
+    at.button(key="risk_recompute").click().run()
+    assert len(calls) == 4 and high() == before
+
+
 def test_risk_map_is_offline_and_offers_tianditu_only_with_a_key(demo_gpkg):
     import datetime as dt
 

@@ -152,3 +152,43 @@ def test_append_then_read_keeps_mixed_lines_and_polygons(store, demo_frames):
     got = store.read_layer("water_bodies")
     assert set(got.geom_type) == set(mixed.geom_type) >= {"LineString", "Polygon"}
     _assert_same(mixed, got, "water_id")
+
+
+def test_data_revision_changes_with_every_write_of_its_layers(store, demo_frames):
+    """The token a page keeps a result by: the same while the layers are unchanged, new after
+    an append, an upsert that changes no count, a replace, and an edit by another program;
+    writes to other layers and the audit log leave it alone."""
+    layers = ["water_bodies", "slopes"]
+    waters = demo_frames["water_bodies"]
+    store.write_layers({"villages": demo_frames["villages"]})  # a CRS to start
+    seen = [store.data_revision(layers)]
+    assert store.data_revision(layers) == seen[0]
+
+    def changed() -> None:
+        seen.append(store.data_revision(layers))
+        assert seen[-1] not in seen[:-1]
+
+    store.write_layer("water_bodies", waters.iloc[:5])
+    changed()
+    edited = waters.iloc[:1].copy()
+    edited["name"] = "改过名的塘"
+    store.write_layers({"water_bodies": edited}, upsert=True)  # same count, one row changed
+    changed()
+    store.write_layer("slopes", demo_frames["slopes"].iloc[:2], replace=True)
+    changed()
+    store.write_layer("facilities", demo_frames["facilities"])
+    store.accounts().audit("tester", "export", layer="water_bodies", rows=5)
+    assert store.data_revision(layers) == seen[-1]
+    if store.kind == "postgis":  # another client edits a row in place
+        import sqlalchemy as sa
+
+        with store.engine.begin() as con:
+            con.execute(sa.text("UPDATE water_bodies SET name = 'QGIS 改名' WHERE water_id = :i"),
+                        {"i": waters["water_id"].iloc[1]})  # fmt: skip
+    else:  # another GDAL-based editor (QGIS) adds a feature to the file
+        import pyogrio
+
+        row = pyogrio.read_dataframe(store.path, layer="water_bodies", max_features=1)
+        row["water_id"] = "QGIS-1"
+        pyogrio.write_dataframe(row, store.path, layer="water_bodies", append=True)
+    changed()

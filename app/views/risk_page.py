@@ -1,6 +1,7 @@
 """Risk grading page: households by tier on the map, filters, table with reasons, downloads."""
 
 import datetime as dt
+import json
 import os
 
 import pandas as pd
@@ -31,15 +32,37 @@ COLUMNS_ZH = {
     "reasons": "原因",
 }
 TIER_ORDER = ["一级", "二级", "三级", "无"]
+RISK_LAYERS = ["households", "children", "water_bodies", "slopes"]
 
 st.title(M.PAGE_RISK)
 store = store_or_stop()
 c1, c2, c3 = st.columns(3)
 place = pick_place(store, c1, c2, "risk")
 as_of = c3.date_input("计算日期", value=dt.date.today(), key="risk_as_of")
+recompute = st.button(M.RISK_RECOMPUTE, key="risk_recompute")
+
+
+def _held(kind: str, compute):
+    """The page's last result while its inputs are unchanged (place, date, rules and the data
+    of the four layers, by `data_revision`): changing a filter or downloading reruns the page
+    without grading again. Kept in this browser session only (cleared at logout);
+    "重新计算" forces a fresh one."""
+    rules = load_rules()
+    key = (
+        kind, tuple(place.scope), as_of, json.dumps(rules.data, sort_keys=True, default=str),
+        store.data_revision(RISK_LAYERS),
+    )  # fmt: skip
+    held = st.session_state.get("risk_held")
+    if recompute or held is None or held[0] != key:
+        st.session_state.pop("risk_held", None)  # one result at a time, and none on an error
+        held = (key, compute(rules), dt.datetime.now())
+        st.session_state["risk_held"] = held
+    st.caption(M.RISK_COMPUTED_AT.format(time=f"{held[2]:%H:%M:%S}"))
+    return held[1]
 
 
 def _village_table(per_village: pd.DataFrame) -> None:
+    per_village = per_village.copy()  # it may be the held result
     per_village.index = per_village.index.map(lambda c: f"{place.village_names.get(c, c)}（{c}）")
     st.dataframe(per_village, use_container_width=True)
 
@@ -47,7 +70,9 @@ def _village_table(per_village: pd.DataFrame) -> None:
 if not store.scope.can("children"):  # aggregates only: tier counts per village
     st.info(M.RISK_COUNTS_ONLY)
     try:
-        summary = village_tier_summary(store, as_of, load_rules(), village_codes=place.scope)
+        summary = _held(
+            "counts", lambda rules: village_tier_summary(store, as_of, rules, place.scope)
+        )
     except (ProximityError, RulesError) as exc:
         st.error(f"**无法计算风险**\n\n{exc}")
         st.stop()
@@ -59,21 +84,29 @@ if not store.scope.can("children"):  # aggregates only: tier counts per village
     st.stop()
 tiers = st.multiselect("风险等级", TIER_ORDER, default=TIER_ORDER[:3], key="risk_tiers")
 
+
+def _household_list(rules) -> tuple:
+    """What the page shows, held without what the result could still build (child rows, the
+    pairs and the search grid behind them)."""
+    result = compute_risk(store, as_of, rules, place.scope)
+    return result.households, result.warnings, result.crs
+
+
 try:
-    result = compute_risk(store, as_of, load_rules(), village_codes=place.scope)
+    held_households, warnings, crs = _held("list", _household_list)
 except (ProximityError, RulesError) as exc:
     st.error(f"**无法计算风险**\n\n{exc}")
     st.stop()
-for warning in result.warnings:
+for warning in warnings:
     st.warning(warning)
 
-households = result.households
+households = held_households.copy()  # the held result stays as computed
 households["village_name"] = households["village_code"].map(place.village_names)
 counts = households["tier"].value_counts()
 cols = st.columns(4)
 for col, tier in zip(cols, TIER_ORDER, strict=True):
     col.metric(f"{tier}（户）" if tier != "无" else "无等级（户）", int(counts.get(tier, 0)))
-st.caption(f"分析坐标系 {result.crs}；家庭点位不显示儿童姓名，弹窗只有户编号、等级和原因。")
+st.caption(f"分析坐标系 {crs}；家庭点位不显示儿童姓名，弹窗只有户编号、等级和原因。")
 
 shown = households[households["tier"].isin(tiers)]
 st_folium(

@@ -91,6 +91,12 @@ class Store(ABC):
         """Store a setting; the PostGIS store also re-projects its metric geometry."""
 
     @abstractmethod
+    def data_revision(self, names: list[str], scope: Scope | None = None) -> str:
+        """A token that changes whenever rows of the named layers change, written by this
+        program or by another editor (QGIS): a page keeps a computed result while it is the
+        same. Cheap next to what it saves (a county's risk list)."""
+
+    @abstractmethod
     def count(self, name: str, scope: Scope | None = None) -> int:
         """Number of rows in a layer (inside `scope` when given: callers check permissions)."""
 

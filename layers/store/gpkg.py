@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -111,6 +112,7 @@ class GeoPackageStore(Store):
                     _delete_keys(tmp, layer, list(frame[layer.key].astype(str)))
                 if len(frame):
                     _append(tmp, layer, frame)
+            _new_revisions(tmp, list(frames))
 
     def _read(
         self,
@@ -167,6 +169,24 @@ class GeoPackageStore(Store):
         with sqlite3.connect(self.path) as con:  # one statement pair, one transaction
             con.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (key,))
             con.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)", (key, value))
+
+    def data_revision(self, names: list[str], scope: Scope | None = None) -> str:
+        """Per layer: the token of this program's last write to it (`_new_revisions`), and the
+        row count and gpkg_contents.last_change that GDAL-based editors (QGIS) update."""
+        self._ready()
+        parts = []
+        with _connect(self.path) as con:
+            for name in names:
+                table = LAYERS[name].name
+                token = con.execute(
+                    f"SELECT value FROM {META_TABLE} WHERE key = ?", (_REVISION + name,)
+                ).fetchone()
+                changed = con.execute(
+                    "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (table,)
+                ).fetchone()
+                rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+                parts.append(f"{token and token[0]}/{changed and changed[0]}/{rows[0]}")
+        return "|".join(parts)
 
     def count(self, name: str, scope: Scope | None = None) -> int:
         self._ready()
@@ -231,6 +251,21 @@ def _require_geopackage(path: Path) -> None:
             f"{path} 是 SQLite 数据库，但不是 GeoPackage 文件（缺少 gpkg_contents 表）。"
             "请选择守护生成的 .gpkg 文件。"
         )
+
+
+_REVISION = "revision:"  # + layer name: a new token at each write of that layer
+
+
+def _new_revisions(path: Path, names: list[str]) -> None:
+    """New revision tokens for the layers a write touched, in the staged copy (so they land
+    with the rows, or not at all)."""
+    with sqlite3.connect(path) as con:
+        for name in names:
+            con.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (_REVISION + name,))
+            con.execute(
+                f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)",
+                (_REVISION + name, uuid.uuid4().hex),
+            )
 
 
 class _staged_copy:

@@ -268,6 +268,15 @@ class PostGISStore(Store):
             params["scope"] = list(scope.codes)
         return pg_proximity.proximity(lambda: self._connect(scope), radius, conditions, params)
 
+    def data_revision(self, names: list[str], scope: Scope | None = None) -> str:
+        """Per layer: the row count and the sum of the rows' creating transaction ids (xmin),
+        which an insert, update or delete by any client changes; within the scope's rows."""
+        self._ready()
+        token = "count(*) || '/' || coalesce(sum(xmin::text::bigint), 0)"
+        sums = ", ".join(f"(SELECT {token} FROM {TABLES[n].name})" for n in names)
+        with self._connect(scope) as con:
+            return "|".join(map(str, con.execute(sa.text(f"SELECT {sums}")).one()))
+
     def count(self, name: str, scope: Scope | None = None) -> int:
         self._ready()
         stmt = sa.select(sa.func.count()).select_from(TABLES[name])

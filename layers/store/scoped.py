@@ -81,6 +81,10 @@ class ScopedStore:
         frame = self.read_layer(name, village_codes=village_codes, columns=columns)
         return frame[[self.scope.covers(c) for c in frame["village_code"]]]
 
+    def data_revision(self, names: list[str]) -> str:
+        """See `Store.data_revision`: a token for the named layers as this user reads them."""
+        return self._store.data_revision(names, self.scope)
+
     def count(self, name: str) -> int:
         """Rows inside the scope: an aggregate, so every role may see it."""
         return self._store.count(name, self.scope if name in SCOPED_LAYERS else None)
