@@ -12,6 +12,7 @@ from geo.grading import Graded, assess
 from geo.proximity import Proximity
 from geo.risk import RiskRules
 from layers.store import Store
+from layers.store.base import search_box
 
 # The grade and the facts behind it, shared by household and child rows (the CLI contract).
 _GRADED = [
@@ -97,9 +98,11 @@ def compute_risk(
         "households", village_codes=village_codes, columns=["village_code", "township_code"]
     )
     children = store.read_layer("children", village_codes=village_codes, columns=CHILD_FIELDS)
-    # Every water body, in the store's order: the in-process engine's positions then apply.
-    water_layer = store.read_layer("water_bodies", columns=WATER_FIELDS)
-    slope_layer = store.read_layer("slopes", columns=["name"])
+    # The water bodies and slopes within the search limit of these homes (no other can change
+    # their answers), read once, in the store's order: the in-process engine's positions apply.
+    around = search_box(households)
+    water_layer = store.read_layer("water_bodies", bbox=around, columns=WATER_FIELDS)
+    slope_layer = store.read_layer("slopes", bbox=around, columns=["name"])
     layers = (households, water_layer, slope_layer)  # measured as read, not read again
     prox, graded = assess(
         lambda: store.proximity(rules.data["radius_m"], village_codes=village_codes, layers=layers),

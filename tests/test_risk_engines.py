@@ -189,3 +189,72 @@ def test_layers_already_read_are_measured_as_reading_them_would(both, demo_frame
         pd.DataFrame(theirs[key]).sort_values("household_id", ignore_index=True),
         check_dtype=False,
     )
+
+
+def _three_villages() -> dict:
+    """Villages A, B and C 30 km apart along a line; water near A and B, a slope near A only:
+    C has nothing within the search limit."""
+    metric, x0, y0 = 32648, 690_000.0, 3_310_000.0
+    rows, geoms = [], []
+    for v, dx in enumerate((0.0, 30_000.0, 60_000.0)):
+        for i in range(12):
+            village = f"99010110020{v}"
+            rows.append({**ADMIN, "household_id": f"H{v}{i:02d}", "village_code": village})
+            geoms.append(shapely.Point(x0 + dx + 150.0 * i, y0 + 90.0 * (i % 4)))
+    hh = gpd.GeoDataFrame(rows, geometry=geoms, crs=metric)
+    water = gpd.GeoDataFrame(
+        {"water_id": ["WA1", "WA2", "WB1", "WB2"], **ADMIN,
+         "water_type": ["pond", "river", "pond", "reservoir"]},
+        geometry=[shapely.Point(x0 + 400, y0 + 600).buffer(80, 8),
+                  shapely.LineString([(x0 - 500, y0 - 300), (x0 + 2500, y0 - 200)]),
+                  shapely.Point(x0 + 30_900, y0 + 200).buffer(50, 8),
+                  shapely.Point(x0 + 33_000, y0 + 4000).buffer(600, 8)],
+        crs=metric,
+    )  # fmt: skip
+    slopes = gpd.GeoDataFrame(
+        {"slope_id": ["S1"], **ADMIN, "hazard_grade": "high"},
+        geometry=[shapely.Point(x0 + 700, y0 + 100).buffer(120, 8)],
+        crs=metric,
+    )
+    return {
+        "households": hh.to_crs(4326),
+        "water_bodies": water.to_crs(4326),
+        "slopes": slopes.to_crs(4326),
+    }
+
+
+def test_a_village_alone_is_graded_as_in_the_whole_layout(both, monkeypatch):
+    """compute_risk for one village reads only the water bodies and slopes within the search
+    limit of its homes, and grades them exactly as the whole layout does; a village with no
+    hazard within the limit gets no "empty layer" warning while the layers are not empty."""
+    import datetime as dt
+
+    from app.risk_service import compute_risk
+    from layers.store.base import Store
+
+    as_of = dt.date(2026, 8, 1)
+    reads = {}
+    original = Store.read_layer
+
+    def counted(self, name, *args, **kwargs):
+        frame = original(self, name, *args, **kwargs)
+        reads[name] = len(frame)
+        return frame
+
+    for store in both(_three_villages()):
+        whole = pd.DataFrame(compute_risk(store, as_of).households.drop(columns="geometry"))
+        whole = whole.set_index("household_id")
+        monkeypatch.setattr(Store, "read_layer", counted)
+        for v, waters_read in enumerate((2, 2, 0)):
+            part = compute_risk(store, as_of, village_codes=[f"99010110020{v}"])
+            assert reads["water_bodies"] == waters_read, store.kind
+            assert reads["slopes"] == (v == 0)
+            got = pd.DataFrame(part.households.drop(columns="geometry")).set_index("household_id")
+            assert len(got) == 12
+            pd.testing.assert_frame_equal(got, whole.loc[got.index])
+            assert part.warnings == []
+        monkeypatch.setattr(Store, "read_layer", original)
+        assert pd.isna(whole.loc["H200", "nearest_water_id"])
+        assert np.isnan(whole.loc["H200", "slope_m"])
+        assert whole.loc["H000", "nearest_water_id"] == "WA2"  # the river, ~300 m south
+        assert whole.loc["H106", "nearest_water_m"] == 0  # inside pond WB1

@@ -20,7 +20,13 @@ from geo.crs import (
     require_storage_crs,
     to_metric,
 )
-from geo.proximity import SEARCH_LIMIT_M, Proximity, check_radii, default_radii
+from geo.proximity import (
+    SEARCH_LIMIT_M,
+    Proximity,
+    check_radii,
+    default_radii,
+    empty_layer_warnings,
+)
 from geo.proximity import proximity as proximity_in_process
 from layers.access import SCOPED_LAYERS, Scope
 from layers.accounts import Accounts
@@ -179,9 +185,15 @@ class Store(ABC):
         radius_by_type = check_radii(radius_by_type or default_radii())
         crs = self.analysis_crs()
         hh, waters, slopes = layers or self._proximity_layers(village_codes, scope)
-        return proximity_in_process(
+        found = proximity_in_process(
             to_metric(hh, crs), to_metric(waters, crs), to_metric(slopes, crs), radius_by_type
         )
+        if not len(waters) or not len(slopes):  # none read around the homes: is the layer empty?
+            found.warnings = empty_layer_warnings(
+                not len(waters) and not self.count("water_bodies"),
+                not len(slopes) and not self.count("slopes"),
+            )
+        return found
 
     def _proximity_layers(self, village_codes, scope) -> tuple:
         """The households in scope, and the water bodies and slopes within the search limit
@@ -189,10 +201,7 @@ class Store(ABC):
         hh = self.read_layer(
             "households", village_codes=village_codes, columns=["village_code"], scope=scope
         )
-        if len(hh):
-            bbox = expand_bbox(tuple(hh.total_bounds), SEARCH_LIMIT_M)
-        else:
-            bbox = (0.0, 0.0, 0.0, 0.0)
+        bbox = search_box(hh)
         waters = self.read_layer("water_bodies", bbox=bbox, columns=["water_type"])
         slopes = self.read_layer("slopes", bbox=bbox, columns=["name"])
         return hh, waters, slopes
@@ -363,6 +372,15 @@ def _crs_for(frames: dict[str, pd.DataFrame]) -> AnalysisCRS:
         raise StoreError("首次写入的数据没有任何几何图形，无法确定分析坐标系。")
     bounds = pd.DataFrame([f.total_bounds for f in spatial])
     return analysis_crs((bounds[0].min(), bounds[1].min(), bounds[2].max(), bounds[3].max()))
+
+
+def search_box(households: gpd.GeoDataFrame) -> Bbox:
+    """The lon/lat box holding everything within the search limit of the households (the
+    hazards that can change their answers; an empty box for none): a township's list then
+    reads and projects the water bodies around it, not the county's."""
+    if not len(households):
+        return (0.0, 0.0, 0.0, 0.0)
+    return expand_bbox(tuple(households.total_bounds), SEARCH_LIMIT_M)
 
 
 def expand_bbox(bbox: Bbox, metres: float) -> Bbox:
