@@ -258,3 +258,39 @@ def test_a_village_alone_is_graded_as_in_the_whole_layout(both, monkeypatch):
         assert np.isnan(whole.loc["H200", "slope_m"])
         assert whole.loc["H000", "nearest_water_id"] == "WA2"  # the river, ~300 m south
         assert whole.loc["H106", "nearest_water_m"] == 0  # inside pond WB1
+
+
+def test_invalid_shapes_stop_only_the_lists_they_are_near(both):
+    """A self-intersecting pond that another editor drew near village C stops C's list on both
+    stores, naming it, and not A's 60 km away: each store checks the shapes it measures."""
+    import datetime as dt
+
+    import pyogrio
+    import sqlalchemy as sa
+
+    from app.risk_service import compute_risk
+    from geo.proximity import ProximityError
+
+    x, y = 690_000.0 + 60_500, 3_310_000.0 + 800
+    bowtie = shapely.Polygon([(x, y), (x + 90, y + 90), (x + 90, y), (x, y + 90), (x, y)])
+    bowtie = gpd.GeoSeries([bowtie], crs=32648).to_crs(4326).iloc[0]
+    assert not bowtie.is_valid
+    as_of = dt.date(2026, 8, 1)
+    for store in both(_three_villages()):
+        if store.kind == "postgis":
+            copy_of_wb1 = [
+                "CREATE TEMP TABLE bad AS SELECT * FROM water_bodies WHERE water_id = 'WB1'",
+                "UPDATE bad SET water_id = 'WBAD', geom = ST_GeomFromText(:wkt, 4326)",
+                "INSERT INTO water_bodies SELECT * FROM bad",
+            ]
+            with store.engine.begin() as con:
+                for sql in copy_of_wb1:
+                    con.execute(sa.text(sql), {"wkt": bowtie.wkt} if ":wkt" in sql else {})
+        else:
+            row = pyogrio.read_dataframe(store.path, layer="water_bodies", max_features=1)
+            row["water_id"] = "WBAD"
+            row = row.set_geometry(gpd.GeoSeries([bowtie], crs=4326).values)
+            pyogrio.write_dataframe(row, store.path, layer="water_bodies", append=True)
+        assert len(compute_risk(store, as_of, village_codes=["990101100200"]).households) == 12
+        with pytest.raises(ProximityError, match="无效几何.*WBAD"):
+            compute_risk(store, as_of, village_codes=["990101100202"])

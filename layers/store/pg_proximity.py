@@ -23,6 +23,7 @@ from geo.proximity import (
     finish_nearest,
 )
 from geo.vocab import WATER_TYPES
+from layers.store.base import expand_bbox
 from layers.store.pg_copy import read_frame
 
 # A (household h, water body w) pair within the water type's radius (inclusive), on geom_m. With
@@ -130,17 +131,7 @@ def proximity(
     """Facts for the households meeting `conditions` (SQL on `h`, bound by `params`); radii
     already checked. Invalid shapes are refused in Chinese before anything is measured."""
     with connect() as con:
-        problems = []
-        for table, key, what in _CHECKED_LAYERS:
-            bad = (
-                con.execute(
-                    sa.text(f"SELECT {key} FROM {table} WHERE NOT ST_IsValid(geom) LIMIT 5")
-                )
-                .scalars()
-                .all()
-            )
-            if bad:
-                problems.append(f"{what}有无效几何（自相交等，如 {'、'.join(bad)}），请先修复")
+        problems = _invalid_shapes(con, conditions, params)
         if problems:
             raise ProximityError("；".join(problems))
         empty = [
@@ -158,6 +149,36 @@ def proximity(
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     pairs = lambda: _pairs(connect, radius, where, params)  # noqa: E731 (on demand)
     return Proximity(pairs, finish_nearest(nearest, within), empty_layer_warnings(*empty))
+
+
+def _invalid_shapes(con, conditions: list[str], params: dict) -> list[str]:
+    """Invalid shapes (in Chinese) among the households meeting `conditions` and the water
+    bodies and slopes within the search limit around them: the box the in-process engine
+    reads and checks (`search_box`), so both stores refuse the same layers."""
+    where = " AND ".join(conditions) or "true"
+    extent = con.execute(
+        sa.text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            f"(SELECT ST_Extent(h.geom) AS e FROM households h WHERE {where}) AS s"
+        ),
+        params,
+    ).one()
+    if extent[0] is None:  # no households: nothing to check, nothing measured
+        return []
+    x0, y0, x1, y1 = expand_bbox(tuple(extent), SEARCH_LIMIT_M)
+    around = {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
+    problems = []
+    for table, key, what in _CHECKED_LAYERS:
+        if table == "households":
+            sql, bound = f"SELECT h.{key} FROM households h WHERE {where}", params
+        else:
+            box = "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
+            sql, bound = f"SELECT h.{key} FROM {table} h WHERE ST_Intersects(h.geom, {box})", around
+        sql += " AND NOT ST_IsValid(h.geom) LIMIT 5"
+        bad = con.execute(sa.text(sql), bound).scalars().all()
+        if bad:
+            problems.append(f"{what}有无效几何（自相交等，如 {'、'.join(bad)}），请先修复")
+    return problems
 
 
 def _nearest(connect: Callable, radius: dict, conditions: list[str], params: dict) -> pd.DataFrame:
