@@ -255,9 +255,14 @@ def _password(env: str, prompt: str, confirm: bool = False) -> str:
     value = os.environ.get(env)
     if value:
         return value
-    value = getpass.getpass(prompt)
-    if confirm and getpass.getpass("再输入一次：") != value:
-        raise AccountError("两次输入的口令不一致")
+    try:
+        value = getpass.getpass(prompt)
+        if confirm and getpass.getpass("再输入一次：") != value:
+            raise AccountError("两次输入的口令不一致")
+    except EOFError:  # no terminal and nothing piped in (a service, a script, nohup)
+        raise AccountError(
+            f"没有可以输入口令的终端：请在终端窗口里运行此命令，或先设置环境变量 {env}"
+        ) from None
     return value
 
 

@@ -370,3 +370,32 @@ def test_app_role_command_refuses_bad_names_and_the_geopackage(tmp_path, pg_serv
     assert gpkg.returncode == 2 and "只用于 PostGIS" in gpkg.stderr
     bad = run("Robert'); DROP TABLE children;--", "--store", pg_server.url(pg_template))
     assert bad.returncode == 2 and "角色名" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_first_admin_without_a_terminal_says_how_to_give_the_password(
+    tmp_path, gpkg_template, demo_frames
+):
+    """`make run` started by a service or nohup: no prompt can be answered, so a Chinese
+    message names the variable to set instead of a traceback, and no account is made."""
+    import shutil
+
+    from layers.store.gpkg import GeoPackageStore
+
+    path = tmp_path / "first.gpkg"
+    shutil.copyfile(gpkg_template, path)
+    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    env = {k: v for k, v in os.environ.items() if k != "SHOUHU_NEW_PASSWORD"}
+
+    def first_admin(**extra):
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", "user", "first-admin", "--store", str(path)],
+            env={**env, **extra}, capture_output=True, text=True, cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    none = first_admin()
+    assert none.returncode == 2 and "Traceback" not in none.stderr
+    assert "SHOUHU_NEW_PASSWORD" in none.stderr and "终端" in none.stderr
+    assert GeoPackageStore(path).accounts().count_users() == 0
+    given = first_admin(SHOUHU_NEW_PASSWORD=PASSWORD)
+    assert given.returncode == 0 and GeoPackageStore(path).accounts().count_users() == 1
