@@ -115,6 +115,15 @@ _NEAREST_SQL = (
     + "\n{where}"
 )
 
+# The nearest query's columns, typed for read_frame.
+_NEAREST_KINDS = {
+    "household_id": "text",
+    **{f"nearest_{t}_{x}": k for t in WATER_TYPES for x, k in (("id", "text"), ("m", "float"))},
+    "nearest_slope_id": "text",
+    "slope_m": "float",
+    "waters_within": "int",
+}
+
 # Concurrent connections the nearest query is split over (see `_nearest`).
 NEAREST_PARTS = 2
 
@@ -187,12 +196,13 @@ def _nearest(connect: Callable, radius: dict, conditions: list[str], params: dic
     one after another on one connection; the database has cores to spare."""
     part = "mod(hashtext(h.household_id)::bigint + 2147483648, :parts) = :part"
     where = "WHERE " + " AND ".join([*conditions, part])
-    sql = sa.text(_NEAREST_SQL.format(where=where, own=_own_radius_in_reach(radius)))
+    sql = _NEAREST_SQL.format(where=where, own=_own_radius_in_reach(radius))
     common = {**params, **radius_params(radius), "limit_m": SEARCH_LIMIT_M}
 
     def run(k: int) -> pd.DataFrame:
-        with connect() as con:
-            return pd.read_sql(sql, con, params={**common, "parts": NEAREST_PARTS, "part": k})
+        with connect() as con:  # one CSV stream per part, as the layers are read
+            bound = _bound(sql, {**common, "parts": NEAREST_PARTS, "part": k})
+            return read_frame(con, bound, _NEAREST_KINDS)
 
     with ThreadPoolExecutor(NEAREST_PARTS) as pool:
         return pd.concat(list(pool.map(run, range(NEAREST_PARTS))), ignore_index=True)
@@ -202,13 +212,17 @@ def _pairs(connect: Callable, radius: dict[str, float], where: str, params: dict
     """Every (household, water body) pair within reach, ordered as the in-process engine orders
     them; fetched only when asked for (grading needs the counts alone)."""
     sql = PAIRS_SQL.format(where=where, within=within_condition(radius))
-    named = set(re.findall(r":(\w+)", sql))
-    used = {k: v for k, v in {**params, **radius_params(radius)}.items() if k in named}
     kinds = {"household_id": "text", "water_id": "text", "distance_m": "float"}
     with connect() as con:  # a million rows for a county: read as one CSV stream
-        pairs = read_frame(con, sa.text(sql).bindparams(**used), kinds)
+        pairs = read_frame(con, _bound(sql, {**params, **radius_params(radius)}), kinds)
         types = dict(con.execute(sa.text("SELECT water_id, water_type FROM water_bodies")).all())
     pairs.insert(2, "water_type", pairs["water_id"].map(types).astype(object))
     pairs = pairs.sort_values(["household_id", "distance_m", "water_id"], ignore_index=True)
     pairs["distance_m"] = pairs["distance_m"].astype(float)
     return pairs
+
+
+def _bound(sql: str, params: dict) -> sa.TextClause:
+    """`sql` with the parameters it names bound (COPY cannot take them separately)."""
+    named = set(re.findall(r":(\w+)", sql))
+    return sa.text(sql).bindparams(**{k: v for k, v in params.items() if k in named})
