@@ -92,14 +92,25 @@ LEFT JOIN LATERAL (
     ) AS k
     WHERE k.d <= :limit_m ORDER BY k.d, k.id LIMIT 1
 ) AS {alias} ON true"""
-_NEAREST_SQL = (
-    "SELECT h.household_id, "
-    + ", ".join(
-        f"coalesce(n_within.id_{t}, n_{t}.id) AS nearest_{t}_id, "
-        f"coalesce(n_within.d_{t}, n_{t}.d) AS nearest_{t}_m"
+# The nearest query's columns: (SQL, name, kind for read_frame), one list for both.
+_NEAREST_COLUMNS = [
+    ("h.household_id", "household_id", "text"),
+    *[
+        column
         for t in WATER_TYPES
-    )
-    + ", n_slope.id AS nearest_slope_id, n_slope.d AS slope_m, n_within.n AS waters_within"
+        for column in (
+            (f"coalesce(n_within.id_{t}, n_{t}.id)", f"nearest_{t}_id", "text"),
+            (f"coalesce(n_within.d_{t}, n_{t}.d)", f"nearest_{t}_m", "float"),
+        )
+    ],
+    ("n_slope.id", "nearest_slope_id", "text"),
+    ("n_slope.d", "slope_m", "float"),
+    ("n_within.n", "waters_within", "int"),
+]
+_NEAREST_KINDS = {name: kind for _, name, kind in _NEAREST_COLUMNS}
+_NEAREST_SQL = (
+    "SELECT "
+    + ", ".join(f"{sql} AS {name}" for sql, name, _ in _NEAREST_COLUMNS)
     + " FROM households h"
     + _IN_REACH
     + "".join(
@@ -114,15 +125,6 @@ _NEAREST_SQL = (
     + _LATERAL.format(key="slope_id", table="slopes", cond="", alias="n_slope")
     + "\n{where}"
 )
-
-# The nearest query's columns, typed for read_frame.
-_NEAREST_KINDS = {
-    "household_id": "text",
-    **{f"nearest_{t}_{x}": k for t in WATER_TYPES for x, k in (("id", "text"), ("m", "float"))},
-    "nearest_slope_id": "text",
-    "slope_m": "float",
-    "waters_within": "int",
-}
 
 # Concurrent connections the nearest query is split over (see `_nearest`).
 NEAREST_PARTS = 2
@@ -149,11 +151,9 @@ def proximity(
         ]
     nearest = _nearest(connect, radius, conditions, params)
     nearest = nearest.sort_values("household_id", ignore_index=True)
-    for column in nearest.columns:
+    for column in nearest.columns:  # read_frame types the distances; ids become None-or-str
         if column.endswith("_id"):
             nearest[column] = nearest[column].astype(object).where(nearest[column].notna(), None)
-        elif column.endswith("_m"):  # all-NULL columns arrive as object
-            nearest[column] = pd.to_numeric(nearest[column]).astype(float)
     within = nearest.pop("waters_within").to_numpy()
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     pairs = lambda: _pairs(connect, radius, where, params)  # noqa: E731 (on demand)
