@@ -245,6 +245,8 @@ def load_postgis(path: Path, scale: str, server) -> str:
 
 
 def _load_job(path: str, url: str) -> None:
+    import sqlalchemy as sa
+
     from layers.store.gpkg import GeoPackageStore
     from layers.store.postgis import PostGISStore
 
@@ -258,8 +260,6 @@ def _load_job(path: str, url: str) -> None:
             for name in ("villages", "households", "children", "water_bodies", "slopes")
         }
     )
-    import sqlalchemy as sa
-
     with pg.engine.begin() as con:  # the geography baseline gets its own GIST indexes
         for table in ("households", "water_bodies"):
             con.execute(sa.text(f"CREATE INDEX ON {table} USING gist ((geom::geography))"))

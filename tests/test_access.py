@@ -300,17 +300,13 @@ def test_the_app_role_writes_and_upserts_inside_its_scope_only(app_role_url, dem
 
 
 def test_cli_user_commands_and_scoped_risk_export(
-    tmp_path, gpkg_template, demo_frames, monkeypatch
+    tmp_path, fresh_demo_gpkg, demo_frames, monkeypatch
 ):
     """`shouhu user add|list|disable` and `shouhu risk --user`: only the village, and logged."""
-    import shutil
-
     from app.cli import main
     from layers.store.gpkg import GeoPackageStore
 
-    path = tmp_path / "cli.gpkg"
-    shutil.copyfile(gpkg_template, path)
-    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    path = fresh_demo_gpkg
     mine = _villages(demo_frames)[0]
     monkeypatch.setenv("SHOUHU_NEW_PASSWORD", PASSWORD)
     args = ["--store", str(path)]
@@ -372,18 +368,12 @@ def test_app_role_command_refuses_bad_names_and_the_geopackage(tmp_path, pg_serv
     assert bad.returncode == 2 and "角色名" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_first_admin_without_a_terminal_says_how_to_give_the_password(
-    tmp_path, gpkg_template, demo_frames
-):
+def test_first_admin_without_a_terminal_says_how_to_give_the_password(fresh_demo_gpkg):
     """`make run` started by a service or nohup: no prompt can be answered, so a Chinese
     message names the variable to set instead of a traceback, and no account is made."""
-    import shutil
-
     from layers.store.gpkg import GeoPackageStore
 
-    path = tmp_path / "first.gpkg"
-    shutil.copyfile(gpkg_template, path)
-    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    path = fresh_demo_gpkg
     env = {k: v for k, v in os.environ.items() if k != "SHOUHU_NEW_PASSWORD"}
 
     def first_admin(**extra):
