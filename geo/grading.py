@@ -28,6 +28,11 @@ from geo.risk import (
     layer_facts,
 )
 
+# From this many households up, the preparation overlaps proximity on a second thread (fresh
+# processes, median of 7: county 100,500 0.361 s against 0.372 s on one thread; a township of
+# 1,500 0.024 s against 0.016 s).
+OVERLAP_FROM_HOUSEHOLDS = 20_000
+
 # Household facts repeated on each child's row.
 CHILD_FACTS = [
     "nearest_water_id", "nearest_water_type", "nearest_water_m", "waters_within",
@@ -118,8 +123,15 @@ def assess(
     rules: RiskRules | None = None,
 ) -> tuple[Proximity, Graded]:
     """`proximity()` and the grading that follows it, with the grading's own preparation
-    (children's ages and categories, equipment, ids) on a second thread meanwhile: most of
-    proximity's time is compiled loops and GEOS calls that let that thread run."""
+    (children's ages and categories, equipment, ids) on a second thread meanwhile when there
+    are many households: most of proximity's time is compiled loops and GEOS calls that let
+    that thread run. A township's few thousand are graded on one thread: there, handing the
+    interpreter between the two threads costs more than the overlap saves."""
+    if len(households) < OVERLAP_FROM_HOUSEHOLDS:
+        prox = proximity()  # first: its error is the one to report
+        return prox, grade_prepared(
+            prepare(households, children, waters, slopes, as_of, rules), prox
+        )
     with ThreadPoolExecutor(1) as pool:
         prepared = pool.submit(prepare, households, children, waters, slopes, as_of, rules)
         prox = proximity()  # on an error here, the preparation is awaited and dropped

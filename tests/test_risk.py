@@ -249,11 +249,17 @@ def test_facts_by_position_and_by_id_agree():
     assert by_position["reasons"].str.contains("易滑坡体").any()
 
 
-def test_assess_grades_as_proximity_then_grading_and_reports_the_proximity_error():
-    """The preparation on a second thread changes nothing in the result; when proximity fails,
-    its error is the one raised (not one from the waiting preparation)."""
+@pytest.mark.parametrize("overlap_from", [0, 10**9], ids=["second-thread", "one-thread"])
+def test_assess_grades_as_proximity_then_grading_and_reports_the_proximity_error(
+    overlap_from, monkeypatch
+):
+    """The preparation, on a second thread or not, changes nothing in the result; when
+    proximity fails, its error is the one raised (not one from the preparation)."""
+    from geo import grading
     from geo.grading import assess
     from geo.proximity import ProximityError
+
+    monkeypatch.setattr(grading, "OVERLAP_FROM_HOUSEHOLDS", overlap_from)
 
     hh = households(at(0, 0), at(300, 40))
     wb = waters(("W1", "pond", square(120, -5, 10), {"buoy": "missing"}))
