@@ -176,11 +176,14 @@ def measure(
     kinds: tuple[str, ...], path: Path, runs: int, url: str | None = None
 ) -> list[tuple[str, tuple[float, int, float, float]]]:
     """Each kind `runs` times, taking turns (ours, baseline, ours, ...), so a machine that
-    drifts slower or faster during the benchmark weighs on every kind alike; the median
-    seconds, households, the largest peak memory and the median kernel load per kind."""
+    drifts slower or faster during the benchmark weighs on every kind alike; each round starts
+    one kind later (a, b, c; b, c, a; ...), so no kind always follows the same one and finds
+    the caches as that one left them. The median seconds, households, the largest peak memory
+    and the median kernel load per kind."""
     results: dict[str, list] = {kind: [] for kind in kinds}
-    for _ in range(runs):
-        for kind in kinds:
+    for turn in range(runs):
+        for k in range(len(kinds)):
+            kind = kinds[(turn + k) % len(kinds)]
             results[kind].append(_run_once(kind, path, url))
     return [
         (
