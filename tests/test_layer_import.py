@@ -376,6 +376,44 @@ def test_a_version_1_geopackage_upgrades_keeping_its_data(tmp_path, demo_frames)
     assert len(children) == len(demo_frames["children"]) and children["source_crs"].isna().all()
 
 
+def test_an_older_file_gains_change_counters_on_upgrade(tmp_path, demo_frames):
+    """A file from before the change counters (schema 4) is refused until upgraded; after the
+    upgrade, an edit only the counters can see (one child's category changed in place by a
+    program that does not go through GDAL: the same row count, no new last_change) changes the
+    layer's revision."""
+    import sqlite3
+
+    from layers.errors import SchemaBehindError
+    from layers.store.gpkg import GeoPackageStore
+
+    path = tmp_path / "old.gpkg"
+    store = GeoPackageStore(path)
+    store.upgrade()
+    store.write_layers({"villages": demo_frames["villages"], "children": demo_frames["children"]})
+    with sqlite3.connect(path) as con:  # make it look like schema version 4
+        for (name,) in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'shouhu_count_%'"
+        ).fetchall():
+            con.execute(f'DROP TRIGGER "{name}"')
+        con.execute("DELETE FROM shouhu_meta WHERE key LIKE 'changes:%'")
+        con.execute("UPDATE shouhu_meta SET value = '4' WHERE key = 'schema_version'")
+    fresh = GeoPackageStore(path)
+    with pytest.raises(SchemaBehindError, match="shouhu db upgrade"):
+        fresh.check()
+    fresh.upgrade()
+    before = fresh.data_revision(["children"])
+    with sqlite3.connect(path) as con:  # a plain SQLite editor fixes one child's category
+        child = demo_frames["children"]["child_id"].iloc[0]
+        assert (
+            con.execute(
+                "UPDATE children SET categories = 'orphan' WHERE child_id = ?", (child,)
+            ).rowcount
+            == 1
+        )
+    assert fresh.data_revision(["children"]) != before
+    assert len(fresh.read_layer("children")) == len(demo_frames["children"])
+
+
 def test_features_far_outside_the_deployment_are_refused(places, demo_frames):
     f = demo_frames["facilities"].head(2)
     table = pd.DataFrame({"名称": ["甲", "乙"], "类型": ["幼儿园", "幼儿园"],

@@ -156,8 +156,9 @@ def test_append_then_read_keeps_mixed_lines_and_polygons(store, demo_frames):
 
 def test_data_revision_changes_with_every_write_of_its_layers(store, demo_frames):
     """The token a page keeps a result by: the same while the layers are unchanged, new after
-    an append, an upsert that changes no count, a replace, and an edit by another program;
-    writes to other layers and the audit log leave it alone."""
+    an append, an upsert that changes no count, a replace, and an edit by another program (on
+    the GeoPackage both a GDAL-based one and a plain SQLite one); writes to other layers and
+    the audit log leave it alone."""
     layers = ["water_bodies", "slopes"]
     waters = demo_frames["water_bodies"]
     store.write_layers({"villages": demo_frames["villages"]})  # a CRS to start
@@ -191,4 +192,15 @@ def test_data_revision_changes_with_every_write_of_its_layers(store, demo_frames
         row = pyogrio.read_dataframe(store.path, layer="water_bodies", max_features=1)
         row["water_id"] = "QGIS-1"
         pyogrio.write_dataframe(row, store.path, layer="water_bodies", append=True)
+        changed()
+        import sqlite3
+
+        # An editor that does not go through GDAL (SpatiaLite-based tools: they bring the SQL
+        # functions GDAL's R-tree triggers name) renames one in place: the same row count and no
+        # new last_change, so only the file's own change counters can tell.
+        with sqlite3.connect(store.path) as con:
+            for function in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+                con.create_function(function, 1, lambda blob: None)
+            sql = "UPDATE water_bodies SET name = '改名' WHERE water_id = 'QGIS-1'"
+            assert con.execute(sql).rowcount == 1
     changed()

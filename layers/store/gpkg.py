@@ -27,7 +27,8 @@ from layers.evidence import Evidence, sqlite_evidence
 from layers.store.base import Bbox, Store
 
 # Bump with an upgrade step in `_UPGRADES` whenever the catalogue changes a GeoPackage table.
-SCHEMA_VERSION = 4  # 2: source_crs, point_hazards; 3: campaigns; 4: sweeps, sweep_items
+SCHEMA_VERSION = 5  # 2: source_crs, point_hazards; 3: campaigns; 4: sweeps, sweep_items;
+# 5: change counters (triggers) on every layer
 META_TABLE = "shouhu_meta"
 GEOMETRY_COLUMN = "geom"
 
@@ -171,21 +172,27 @@ class GeoPackageStore(Store):
             con.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)", (key, value))
 
     def data_revision(self, names: list[str], scope: Scope | None = None) -> str:
-        """Per layer: the token of this program's last write to it (`_new_revisions`), and the
-        row count and gpkg_contents.last_change that GDAL-based editors (QGIS) update."""
+        """Per layer: the token of this program's last write to it (`_new_revisions`), the
+        count of rows inserted, updated or deleted by anyone (`_CHANGES`: triggers in the file,
+        so a plain SQLite editor's edit counts too), the row count and the
+        gpkg_contents.last_change that GDAL-based editors (QGIS) update."""
         self._ready()
         parts = []
         with _connect(self.path) as con:
             for name in names:
                 table = LAYERS[name].name
-                token = con.execute(
-                    f"SELECT value FROM {META_TABLE} WHERE key = ?", (_REVISION + name,)
-                ).fetchone()
+                token, changes = (
+                    con.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
+                    for key in (_REVISION + name, _CHANGES + table)
+                )
                 changed = con.execute(
                     "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (table,)
                 ).fetchone()
                 rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-                parts.append(f"{token and token[0]}/{changed and changed[0]}/{rows[0]}")
+                parts.append(
+                    f"{token and token[0]}/{changes and changes[0]}/{changed and changed[0]}"
+                    f"/{rows[0]}"
+                )
         return "|".join(parts)
 
     def count(self, name: str, scope: Scope | None = None) -> int:
@@ -254,6 +261,28 @@ def _require_geopackage(path: Path) -> None:
 
 
 _REVISION = "revision:"  # + layer name: a new token at each write of that layer
+_CHANGES = "changes:"  # + table name: rows inserted, updated or deleted, counted by triggers
+
+
+def _create_change_counters(con: sqlite3.Connection) -> None:
+    """A counter per layer in the meta table, and triggers that add one for every row any
+    program inserts, updates or deletes (GDAL, QGIS, a plain SQLite editor): what GDAL's own
+    last_change and a row count miss is an in-place edit by a tool that does not go through
+    GDAL. Each trigger costs ~1 µs per row written. Idempotent (upgrades run it again)."""
+    for layer in LAYERS.values():
+        key = _CHANGES + layer.name
+        con.execute(
+            f"INSERT INTO {META_TABLE} (key, value) SELECT ?, '0' "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {META_TABLE} WHERE key = ?)",
+            (key, key),
+        )
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            con.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "shouhu_count_{event.lower()}_{layer.name}" '
+                f'AFTER {event} ON "{layer.name}" FOR EACH ROW BEGIN '
+                f"UPDATE {META_TABLE} SET value = CAST(value AS INTEGER) + 1 "
+                f"WHERE key = '{key}'; END"
+            )
 
 
 def _new_revisions(path: Path, names: list[str]) -> None:
@@ -327,6 +356,7 @@ def _create_schema(path: Path, skip: set[str] = frozenset()) -> None:
         meta = pd.DataFrame({"key": ["schema_version"], "value": [str(SCHEMA_VERSION)]})
         pyogrio.write_dataframe(meta, path, layer=META_TABLE, driver="GPKG")
     with sqlite3.connect(path) as con:
+        _create_change_counters(con)
         con.execute(
             f"UPDATE {META_TABLE} SET value = ? WHERE key = 'schema_version'",
             (str(SCHEMA_VERSION),),
