@@ -8,6 +8,7 @@ DEMO   := data/demo.gpkg
 .PHONY: run test bench setup provision vendor demo lint clean
 
 run: setup $(DEMO)
+	$(BIN)/shouhu db upgrade --store $(DEMO)
 	$(BIN)/shouhu user first-admin --store $(DEMO)
 	$(BIN)/shouhu serve --store $(DEMO)
 
