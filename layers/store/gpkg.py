@@ -26,7 +26,8 @@ from layers.errors import SchemaBehindError, StoreError
 from layers.evidence import Evidence, sqlite_evidence
 from layers.store.base import Bbox, Store
 
-# Bump with an upgrade step in `_UPGRADES` whenever the catalogue changes a GeoPackage table.
+# Bump whenever the catalogue changes a GeoPackage table, and make `upgrade` bring an older
+# file there (`_add_missing_columns`, `_create_schema(skip=...)`, `_create_change_counters`).
 SCHEMA_VERSION = 5  # 2: source_crs, point_hazards; 3: campaigns; 4: sweeps, sweep_items;
 # 5: change counters (triggers) on every layer
 META_TABLE = "shouhu_meta"
@@ -174,7 +175,7 @@ class GeoPackageStore(Store):
     def data_revision(self, names: list[str], scope: Scope | None = None) -> str:
         """Per layer: the token of this program's last write to it (`_new_revisions`), the
         count of rows inserted, updated or deleted by anyone (`_CHANGES`: triggers in the file,
-        so a plain SQLite editor's edit counts too), the row count and the
+        so an edit that does not go through GDAL counts too), the row count and the
         gpkg_contents.last_change that GDAL-based editors (QGIS) update."""
         self._ready()
         parts = []
@@ -266,9 +267,11 @@ _CHANGES = "changes:"  # + table name: rows inserted, updated or deleted, counte
 
 def _create_change_counters(con: sqlite3.Connection) -> None:
     """A counter per layer in the meta table, and triggers that add one for every row any
-    program inserts, updates or deletes (GDAL, QGIS, a plain SQLite editor): what GDAL's own
-    last_change and a row count miss is an in-place edit by a tool that does not go through
-    GDAL. Each trigger costs ~1 µs per row written. Idempotent (upgrades run it again)."""
+    program inserts, updates or deletes (GDAL and QGIS; SpatiaLite-based tools; any SQLite
+    editor on a layer without geometry, such as the children; plain SQLite cannot write a
+    spatial layer, whose GDAL R-tree triggers call ST_ functions): what GDAL's own last_change
+    and a row count miss is an in-place edit by a tool that does not go through GDAL. Each
+    trigger costs ~1 µs per row written. Idempotent (upgrades run it again)."""
     for layer in LAYERS.values():
         key = _CHANGES + layer.name
         con.execute(
