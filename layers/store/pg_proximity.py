@@ -217,9 +217,7 @@ def _pairs(connect: Callable, radius: dict[str, float], where: str, params: dict
         pairs = read_frame(con, _bound(sql, {**params, **radius_params(radius)}), kinds)
         types = dict(con.execute(sa.text("SELECT water_id, water_type FROM water_bodies")).all())
     pairs.insert(2, "water_type", pairs["water_id"].map(types).astype(object))
-    pairs = pairs.sort_values(["household_id", "distance_m", "water_id"], ignore_index=True)
-    pairs["distance_m"] = pairs["distance_m"].astype(float)
-    return pairs
+    return pairs.sort_values(["household_id", "distance_m", "water_id"], ignore_index=True)
 
 
 def _bound(sql: str, params: dict) -> sa.TextClause:
