@@ -33,6 +33,11 @@ sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "build" / "bench"
 AS_OF = dt.date(2026, 8, 1)
 RADIUS_M = 500.0
+# The plain PostGIS join a GIS user would write (a baseline; also the cache warm-up after loading).
+PLAIN_JOIN_SQL = (
+    "SELECT h.household_id, w.water_id, ST_Distance(h.geom_m, w.geom_m) AS distance_m "
+    "FROM households h JOIN water_bodies w ON ST_DWithin(h.geom_m, w.geom_m, 500)"
+)
 
 
 def demo_file(scale: str) -> Path:
@@ -123,10 +128,7 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
         radius = {t: RADIUS_M for t in ("river", "pond", "reservoir", "dam")}
         joins = {
             "pg_ours_pairs": PAIRS_SQL.format(where="", within=within_condition(radius)),
-            "pg_plain_dwithin": (
-                "SELECT h.household_id, w.water_id, ST_Distance(h.geom_m, w.geom_m) AS distance_m "
-                "FROM households h JOIN water_bodies w ON ST_DWithin(h.geom_m, w.geom_m, 500)"
-            ),
+            "pg_plain_dwithin": PLAIN_JOIN_SQL,
             "pg_geography": (
                 "SELECT h.household_id, w.water_id, "
                 "ST_Distance(h.geom::geography, w.geom::geography) AS distance_m FROM households h "
@@ -279,12 +281,7 @@ def _load_job(path: str, url: str) -> None:
         # One untimed radius join reads the tables and the geom_m index into the caches, so
         # the kind measured first (ours) is not the one that pays for reading them from disk:
         # at province scale, with one run, that alone made ours 0.73 of the identical plain join.
-        con.execute(
-            sa.text(
-                "SELECT count(*) FROM households h JOIN water_bodies w "
-                "ON ST_DWithin(h.geom_m, w.geom_m, 500)"
-            )
-        )
+        con.execute(sa.text(f"SELECT count(*) FROM ({PLAIN_JOIN_SQL}) AS q"))
     print(f"  (loaded into PostGIS in {time.perf_counter() - started:.1f} s)", flush=True)
     pg.close()
 
