@@ -414,6 +414,38 @@ def test_an_older_file_gains_change_counters_on_upgrade(tmp_path, demo_frames):
     assert len(fresh.read_layer("children")) == len(demo_frames["children"])
 
 
+def test_a_layer_another_program_recreates_is_counted_again_after_the_next_write(
+    fresh_demo_gpkg, demo_frames
+):
+    """A GDAL program that overwrites a layer re-creates its table without the change counter's
+    triggers: its own overwrite still changes the revision (GDAL's last_change), and the app's
+    next write puts the triggers back, so a later in-place edit counts again."""
+    import sqlite3
+
+    import pyogrio
+
+    from layers.store.gpkg import GeoPackageStore
+
+    store = GeoPackageStore(fresh_demo_gpkg)
+    before = store.data_revision(["water_bodies"])
+    waters = pyogrio.read_dataframe(fresh_demo_gpkg, layer="water_bodies")
+    pyogrio.write_dataframe(waters, fresh_demo_gpkg, layer="water_bodies")  # overwrite
+    overwritten = store.data_revision(["water_bodies"])
+    assert overwritten != before
+
+    def edit_in_place(name: str) -> None:  # as a SpatiaLite-based tool would, not through GDAL
+        with sqlite3.connect(fresh_demo_gpkg) as con:
+            for function in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+                con.create_function(function, 1, lambda blob: None)
+            sql = "UPDATE water_bodies SET name = ? WHERE water_id = ?"
+            assert con.execute(sql, (name, waters["water_id"].iloc[0])).rowcount == 1
+
+    store.write_layers({"facilities": demo_frames["facilities"].head(1)}, upsert=True)
+    written = store.data_revision(["water_bodies"])
+    edit_in_place("改过名的塘")
+    assert store.data_revision(["water_bodies"]) not in (overwritten, written)
+
+
 def test_features_far_outside_the_deployment_are_refused(places, demo_frames):
     f = demo_frames["facilities"].head(2)
     table = pd.DataFrame({"名称": ["甲", "乙"], "类型": ["幼儿园", "幼儿园"],

@@ -12,7 +12,6 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -106,6 +105,8 @@ class GeoPackageStore(Store):
     ) -> None:
         self._ready()
         with _staged_copy(self.path, exists=True) as tmp:
+            with sqlite3.connect(tmp) as con:  # back if another program re-created a layer
+                _create_change_counters(con)
             for name, frame in frames.items():
                 layer = LAYERS[name]
                 if replace:
@@ -114,7 +115,6 @@ class GeoPackageStore(Store):
                     _delete_keys(tmp, layer, list(frame[layer.key].astype(str)))
                 if len(frame):
                     _append(tmp, layer, frame)
-            _new_revisions(tmp, list(frames))
 
     def _read(
         self,
@@ -173,27 +173,23 @@ class GeoPackageStore(Store):
             con.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)", (key, value))
 
     def data_revision(self, names: list[str], scope: Scope | None = None) -> str:
-        """Per layer: the token of this program's last write to it (`_new_revisions`), the
-        count of rows inserted, updated or deleted by anyone (`_CHANGES`: triggers in the file,
-        so an edit that does not go through GDAL counts too), the row count and the
-        gpkg_contents.last_change that GDAL-based editors (QGIS) update."""
+        """Per layer: the count of rows inserted, updated or deleted by anyone, this program
+        included (`_CHANGES`: triggers in the file, so an edit that does not go through GDAL
+        counts too); and, for a program that re-creates the whole table (the triggers go with
+        it), the gpkg_contents.last_change GDAL-based editors (QGIS) set and the row count."""
         self._ready()
         parts = []
         with _connect(self.path) as con:
             for name in names:
                 table = LAYERS[name].name
-                token, changes = (
-                    con.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", (key,)).fetchone()
-                    for key in (_REVISION + name, _CHANGES + table)
-                )
+                changes = con.execute(
+                    f"SELECT value FROM {META_TABLE} WHERE key = ?", (_CHANGES + table,)
+                ).fetchone()
                 changed = con.execute(
                     "SELECT last_change FROM gpkg_contents WHERE table_name = ?", (table,)
                 ).fetchone()
                 rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-                parts.append(
-                    f"{token and token[0]}/{changes and changes[0]}/{changed and changed[0]}"
-                    f"/{rows[0]}"
-                )
+                parts.append(f"{changes and changes[0]}/{changed and changed[0]}/{rows[0]}")
         return "|".join(parts)
 
     def count(self, name: str, scope: Scope | None = None) -> int:
@@ -261,7 +257,6 @@ def _require_geopackage(path: Path) -> None:
         )
 
 
-_REVISION = "revision:"  # + layer name: a new token at each write of that layer
 _CHANGES = "changes:"  # + table name: rows inserted, updated or deleted, counted by triggers
 
 
@@ -271,7 +266,10 @@ def _create_change_counters(con: sqlite3.Connection) -> None:
     editor on a layer without geometry, such as the children; plain SQLite cannot write a
     spatial layer, whose GDAL R-tree triggers call ST_ functions): what GDAL's own last_change
     and a row count miss is an in-place edit by a tool that does not go through GDAL. Each
-    trigger costs ~1 µs per row written. Idempotent (upgrades run it again)."""
+    trigger costs ~1 µs per row written. Idempotent: upgrades and every write of this program
+    run it again (a layer another program re-created has lost its triggers). The per-write
+    tokens schema 4 kept instead ('revision:<layer>') are dropped."""
+    con.execute(f"DELETE FROM {META_TABLE} WHERE key LIKE 'revision:%'")
     for layer in LAYERS.values():
         key = _CHANGES + layer.name
         con.execute(
@@ -285,18 +283,6 @@ def _create_change_counters(con: sqlite3.Connection) -> None:
                 f'AFTER {event} ON "{layer.name}" FOR EACH ROW BEGIN '
                 f"UPDATE {META_TABLE} SET value = CAST(value AS INTEGER) + 1 "
                 f"WHERE key = '{key}'; END"
-            )
-
-
-def _new_revisions(path: Path, names: list[str]) -> None:
-    """New revision tokens for the layers a write touched, in the staged copy (so they land
-    with the rows, or not at all)."""
-    with sqlite3.connect(path) as con:
-        for name in names:
-            con.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", (_REVISION + name,))
-            con.execute(
-                f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)",
-                (_REVISION + name, uuid.uuid4().hex),
             )
 
 
