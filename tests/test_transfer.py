@@ -64,7 +64,9 @@ def test_cli_import_children_dry_run_report_and_repeat(store, demo_frames, tmp_p
     assert main(["import", "children", str(tmp_path / "nope.xlsx"), "--store", _spec(store)]) == 2
 
 
-def test_cli_import_layer_with_a_type_for_the_whole_file(store, demo_frames, tmp_path, capsys):
+def test_cli_import_layer_with_a_type_for_the_whole_file(store, demo_frames, tmp_path, capsys,
+                                                        monkeypatch):  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # the rejected import writes its report into the current folder
     store.write_layers(
         {"townships": demo_frames["townships"], "villages": demo_frames["villages"]}, replace=True
     )
@@ -74,6 +76,8 @@ def test_cli_import_layer_with_a_type_for_the_whole_file(store, demo_frames, tmp
     args = ["import", "layer", "water_bodies", str(path), "--store", _spec(store)]
     assert main(args) == 1  # no type column: refused, with the fix in the message
     assert "类型" in capsys.readouterr().err and store.count("water_bodies") == 0
+    report = pd.read_csv(tmp_path / "塘_导入问题.csv", dtype=str)
+    assert len(report) == 5 and set(report["列"]) == {"类型"}
     assert main([*args, "--set", "water_type=pond"]) == 0
     assert "新增 5" in capsys.readouterr().out and store.count("water_bodies") == 5
     assert main([*args, "--set", "water_type=pond"]) == 0
