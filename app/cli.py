@@ -13,7 +13,8 @@ from pathlib import Path
 import geopandas as gpd
 
 from app import education_cli, patrol_cli, sweep_cli, transfer_cli
-from app.cli_args import date_arg
+from app.cli_args import Parser, code_arg, date_arg
+from app.places import PlaceError, resolve_args
 from geo.coverage import CampaignError
 from geo.crs import CRSError, analysis_crs
 from geo.patrol import WeightsError
@@ -38,7 +39,7 @@ def _store_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shouhu", description="守护：儿童防溺水与汛期隐患 GIS")
+    parser = Parser(prog="shouhu", description="守护：儿童防溺水与汛期隐患 GIS")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="生成虚构的示范乡镇数据")
@@ -66,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", type=date_arg, default=None, help="计算日期 YYYY-MM-DD（默认今天）"
     )
     risk.add_argument("--out", required=True, help="输出文件：.csv、.xlsx、.geojson 或 .gpkg")
-    risk.add_argument("--village", nargs="*", default=None, help="只算这些村（社区）或乡镇代码")
+    risk.add_argument(
+        "--village", nargs="+", type=code_arg, default=None, help="只算这些村（社区）或乡镇代码"
+    )
     risk.add_argument("--rules", default=None, help="风险规则 TOML 文件（默认内置规则）")
 
     risk.add_argument(
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (
         ProximityError, RulesError, CRSError, AccountError, AccessDenied, CampaignError,
-        RoutingError, WeightsError, SweepError,
+        RoutingError, WeightsError, SweepError, PlaceError,
     ) as exc:  # fmt: skip
         print(f"错误：{exc}", file=sys.stderr)
         return 2
@@ -206,7 +209,9 @@ def _risk(args: argparse.Namespace) -> int:
     as_of = args.as_of or dt.date.today()
     started = time.perf_counter()
     with open_checked_store(args.store) as store:
-        result = compute_risk(_as_user(store, args.user), as_of, rules, village_codes=args.village)
+        scoped = _as_user(store, args.user)
+        resolve_args(scoped, args)
+        result = compute_risk(scoped, as_of, rules, village_codes=args.village)
         for warning in result.warnings:
             print(f"提示：{warning}", file=sys.stderr)
         frame = result.households if args.level == "household" else result.children

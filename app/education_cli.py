@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from app.cli_args import date_arg
+from app.cli_args import code_arg, date_arg, township_arg
 from geo import vocab
 
 
@@ -16,9 +16,11 @@ def add_parsers(sub, store_arg) -> None:
     cov.add_argument("--as-of", type=date_arg, default=None, help="统计日期 YYYY-MM-DD（默认今天）")
     cov.add_argument("--campaign", default=None, help="专项行动编号（默认当年最新的）")
     cov.add_argument("--out", required=True, help="coverage.csv 或 coverage.xlsx")
-    cov.add_argument("--village", nargs="*", default=None, help="只统计这些村或乡镇代码")
+    cov.add_argument(
+        "--village", nargs="+", type=code_arg, default=None, help="只统计这些村或乡镇代码"
+    )
     rep = sub.add_parser("coverage-report", help="8月20日报送用的乡镇宣讲情况表（Excel）")
-    rep.add_argument("--township", required=True, help="乡镇（街道）代码")
+    rep.add_argument("--township", type=township_arg, required=True, help="乡镇（街道）代码")
     rep.add_argument("--as-of", type=date_arg, default=None)
     rep.add_argument("--campaign", default=None)
     rep.add_argument("--out", required=True, help=".xlsx 文件")
@@ -42,7 +44,7 @@ def add_parsers(sub, store_arg) -> None:
     add.add_argument("--forms", nargs="+", default=["lecture"], choices=list(vocab.SESSION_FORMS))
     add.add_argument("--topics", nargs="+", default=list(vocab.SESSION_TOPICS),
                      choices=list(vocab.SESSION_TOPICS))  # fmt: skip
-    add.add_argument("--scope", nargs="+", required=True, help="乡镇代码")
+    add.add_argument("--scope", nargs="+", type=township_arg, required=True, help="乡镇代码")
     camp_sub.add_parser("list", help="列出专项行动")
     for parser in (cov, rep, imp, add, camp_sub.choices["list"]):
         parser.add_argument("--user", default=None, help="以该账号的权限和管辖范围运行")
@@ -50,6 +52,7 @@ def add_parsers(sub, store_arg) -> None:
 
 
 def run(args: argparse.Namespace, as_user) -> int:
+    from app.places import resolve_args
     from app.services import open_checked_store
 
     if args.command == "sessions" and args.sessions_command == "template":
@@ -60,6 +63,7 @@ def run(args: argparse.Namespace, as_user) -> int:
         return 0
     with open_checked_store(args.store) as base:
         store = as_user(base, args.user)
+        resolve_args(store, args)
         if args.command == "coverage":
             return _coverage(store, args)
         if args.command == "coverage-report":

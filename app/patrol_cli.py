@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from app.cli_args import date_arg
+from app.cli_args import code_arg, date_arg
 
 
 def _lonlat(text: str) -> tuple[float, float]:
@@ -33,7 +33,9 @@ def add_parsers(sub, store_arg) -> None:
                       help="出发点 经度,纬度（WGS84），一个或每组一个")  # fmt: skip
     plan.add_argument("--out", required=True, help="plan.xlsx 或 plan.csv")
     plan.add_argument("--sheets", default=None, help="巡查单（Excel 和可打印网页）写到此文件夹")
-    plan.add_argument("--village", nargs="*", default=None, help="只排这些村或乡镇代码")
+    plan.add_argument(
+        "--village", nargs="+", type=code_arg, default=None, help="只排这些村或乡镇代码"
+    )
     plan.add_argument("--no-save", action="store_true", help="不把计划记入巡查记录")
     record = psub.add_parser("record", help="登记填好的巡查单（全部正确才写入）")
     record.add_argument("file")
@@ -41,7 +43,7 @@ def add_parsers(sub, store_arg) -> None:
     prio = psub.add_parser("priority", help="水域巡查优先级清单")
     prio.add_argument("--as-of", type=date_arg, default=None)
     prio.add_argument("--out", required=True)
-    prio.add_argument("--village", nargs="*", default=None)
+    prio.add_argument("--village", nargs="+", type=code_arg, default=None)
     comp = psub.add_parser("compliance", help="巡查完成情况：计划与实际、超期未查、缺失未补")
     comp.add_argument("--date", type=date_arg, required=True)
     comp.add_argument("--days", type=int, default=7, help="多少天内应至少巡查一次（默认 7）")
@@ -51,10 +53,12 @@ def add_parsers(sub, store_arg) -> None:
 
 
 def run(args: argparse.Namespace, as_user) -> int:
+    from app.places import resolve_args
     from app.services import open_checked_store
 
     with open_checked_store(args.store) as base:
         store = as_user(base, args.user)
+        resolve_args(store, args)
         return {"plan": _plan, "record": _record, "priority": _priority,
                 "compliance": _compliance}[args.patrol_command](store, args)  # fmt: skip
 

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from app.cli_args import date_arg
+from app.cli_args import code_arg, date_arg, township_arg
 
 
 def add_parsers(sub, store_arg) -> None:
@@ -18,7 +18,7 @@ def add_parsers(sub, store_arg) -> None:
     )  # fmt: skip
     sweep.add_argument("--as-of", type=date_arg, default=None, help="日期（取当天进行中的排查）")
     sweep.add_argument("--sweep", default=None, help="排查编号（默认当天进行中的）")
-    sweep.add_argument("--village", nargs="*", default=None)
+    sweep.add_argument("--village", nargs="+", type=code_arg, default=None)
     sweep.add_argument("--out", required=True, help="sweep.csv 或 sweep.xlsx")
     camp = sub.add_parser("sweep-campaign", help="汛期排查：add 新建，list 列出，results 导出结果")
     csub = camp.add_subparsers(dest="sweep_command", required=True)
@@ -27,7 +27,7 @@ def add_parsers(sub, store_arg) -> None:
     add.add_argument("--name", required=True)
     add.add_argument("--start", type=date_arg, required=True)
     add.add_argument("--end", type=date_arg, required=True)
-    add.add_argument("--scope", nargs="+", required=True, help="乡镇代码")
+    add.add_argument("--scope", nargs="+", type=township_arg, required=True, help="乡镇代码")
     add.add_argument("--radius-m", type=float, default=500.0)
     listing = csub.add_parser("list")
     results = csub.add_parser("results", help="全部场所的排查结果（Excel）")
@@ -40,11 +40,13 @@ def add_parsers(sub, store_arg) -> None:
 
 def run(args: argparse.Namespace, as_user) -> int:
     from app import sweep_service as svc
+    from app.places import resolve_args
     from app.services import open_checked_store
     from layers.export import check_target, write_table
 
     with open_checked_store(args.store) as base:
         store = as_user(base, args.user)
+        resolve_args(store, args)
         if args.command == "sweep":
             target = check_target(args.out)
             as_of = args.as_of or dt.date.today()

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.cli_args import code_arg
 from geo.crs import SOURCE_SYSTEMS
 from layers import ledger
 from layers.layer_import import KINDS
@@ -46,7 +47,9 @@ def add_parsers(sub, store_arg) -> None:
         help="geojson/kml：图层名；ledger：left_behind（附件1）或 difficulty（附件2）",
     )
     exp.add_argument("--out", required=True)
-    exp.add_argument("--village", nargs="*", default=None, help="只导出这些村或乡镇代码")
+    exp.add_argument(
+        "--village", nargs="+", type=code_arg, default=None, help="只导出这些村或乡镇代码"
+    )
     exp.add_argument("--user", default=None, help="以该账号的权限和管辖范围导出")
     store_arg(exp)  # fmt: skip
 
@@ -103,6 +106,7 @@ def run_import(args: argparse.Namespace, as_user) -> int:
 
 
 def run_export(args: argparse.Namespace, as_user) -> int:
+    from app.places import resolve_args
     from app.services import open_checked_store
     from layers import exporters
 
@@ -111,6 +115,7 @@ def run_export(args: argparse.Namespace, as_user) -> int:
         return 2
     with open_checked_store(args.store) as base:
         store = as_user(base, args.user)
+        resolve_args(store, args)
         if args.kind == "gpkg":
             counts = exporters.export_geopackage(store, args.out, args.village)
             rows = sum(counts.values())

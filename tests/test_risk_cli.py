@@ -170,6 +170,25 @@ def test_bad_date_is_refused_in_chinese(capsys):
     assert "格式不对" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["risk"], "shouhu risk：错误：缺少必填参数：--out（用 shouhu risk -h 查看用法）"),
+        (["risk", "--out"], "参数 --out 后面要写一个值"),
+        (["risk", "--level", "x", "--out", "a.csv"], "参数 --level 的值 'x' 不对，可选："),
+        (["patrol", "plan", "--date", "2026-07-01", "--teams", "两", "--out", "p.csv"],
+         "参数 --teams 的值 '两' 不对，应为整数"),
+        (["riks"], "没有命令 'riks'，可选："),
+        (["layers", "--bogus"], "无法识别的参数：--bogus"),
+    ],
+)  # fmt: skip
+def test_argparse_errors_are_in_chinese(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_a_failed_write_leaves_neither_target_nor_temporary_file(tmp_path, monkeypatch):
     frame = gpd.GeoDataFrame({"a": [1]}, geometry=gpd.points_from_xy([107.1], [29.9]), crs=4326)
 
