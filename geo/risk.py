@@ -76,25 +76,15 @@ class RiskRules:
 
     @classmethod
     def from_dict(cls, overrides: dict | None = None) -> RiskRules:
-        data = deepcopy(DEFAULT_RULES)
-        for key, value in (overrides or {}).items():
-            if key not in data:
-                raise RulesError(f"风险规则中有未知的项“{key}”，可用：{'、'.join(DEFAULT_RULES)}")
-            if isinstance(data[key], dict) and isinstance(value, dict):
-                data[key].update(value)
-            else:
-                data[key] = value
-        try:
-            data["radius_m"] = check_radii(data["radius_m"])
-        except ValueError as exc:
-            raise RulesError(str(exc)) from exc
-        for name in ("water_bands", "slope_bands"):
-            limits = [band["max_m"] for band in data[name]]
-            if limits != sorted(limits) or any(m < 0 for m in limits):
-                raise RulesError(f"“{name}”的 max_m 应为从小到大的非负数")
-        t = data["tiers"]
-        if not t["high"] > t["medium"] > t["low"] > 0:
-            raise RulesError("分级阈值应满足 一级 > 二级 > 三级 > 0")
+        """The defaults with `overrides` merged in, table by table (a `[categories.orphan]`
+        that sets only `points` keeps the label); a list of bands replaces the default list.
+        Every problem is listed at once, in Chinese, with where it is."""
+        problems: list[str] = []
+        data = _merged(DEFAULT_RULES, overrides or {}, "", problems)
+        if not problems:
+            problems = _rule_problems(data)
+        if problems:
+            raise RulesError("；".join(problems))
         return cls(data)
 
     def tier(self, score: np.ndarray) -> np.ndarray:
@@ -108,6 +98,79 @@ class RiskRules:
             [score >= t["high"], score >= t["medium"], score >= t["low"]], [0, 1, 2], 3
         )
         return _TIER_CODES[which], _TIER_LABELS[which]
+
+
+def _merged(default, value, where: str, problems: list[str]):
+    """`value` over `default`, checked against its shape: the same keys (tables), entries
+    with the keys of the default's first entry (lists of bands), numbers where the default
+    has a number and text where it has text."""
+    name = f"“{where}”" if where else "风险规则"
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            problems.append(f"{name}应为一个表（[{where}]），现为 {value!r}")
+            return deepcopy(default)
+        out = deepcopy(default)
+        for key, item in value.items():
+            if key not in default:
+                problems.append(f"{name}中有未知的项“{key}”，可用：{'、'.join(default)}")
+            else:
+                out[key] = _merged(default[key], item, f"{where}.{key}".strip("."), problems)
+        return out
+    if isinstance(default, list):
+        if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+            problems.append(f"{name}应写成若干条 [[{where}]]，每条一个表")
+            return deepcopy(default)
+        keys = list(default[0])
+        out = []
+        for n, entry in enumerate(value, 1):
+            missing = [k for k in keys if k not in entry]
+            unknown = [k for k in entry if k not in keys]
+            if missing:
+                problems.append(f"{name}第 {n} 条缺少 {'、'.join(missing)}")
+            if unknown:
+                problems.append(
+                    f"{name}第 {n} 条有未知的项 {'、'.join(unknown)}，可用：{'、'.join(keys)}"
+                )
+            out.append({k: _merged(default[0][k], entry[k], f"{where} 第 {n} 条的 {k}", problems)
+                        for k in keys if k in entry})  # fmt: skip
+        return out
+    if isinstance(default, str):
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{name}应为文字（加引号），现为 {value!r}")
+            return default
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        problems.append(f"{name}应为数字，现为 {value!r}")
+        return default
+    return value
+
+
+def _rule_problems(data: dict) -> list[str]:
+    """What a well-formed set of rules may still get wrong: radii, order, signs."""
+    problems = []
+    try:
+        data["radius_m"] = check_radii(data["radius_m"])
+    except ValueError as exc:
+        problems.append(str(exc))
+    for name in ("water_bands", "slope_bands"):
+        limits = [band["max_m"] for band in data[name]]
+        if limits != sorted(limits) or any(m < 0 for m in limits):
+            problems.append(f"“{name}”的 max_m 应为从小到大的非负数")
+    ages = [band["below_age"] for band in data["age_bands"]]
+    if ages != sorted(set(ages)) or any(not 0 < a <= 18 for a in ages):
+        problems.append("“age_bands”的 below_age 应从小到大、各不相同，在 1 到 18 之间")
+    points = [
+        *(b["points"] for name in ("water_bands", "slope_bands", "age_bands") for b in data[name]),
+        *data["equipment"].values(),
+        *(c["points"] for c in data["categories"].values()),
+        data["guardian_incapable"]["points"],
+    ]
+    if any(p < 0 for p in points):
+        problems.append("分值（points）不能为负数")
+    t = data["tiers"]
+    if not t["high"] > t["medium"] > t["low"] > 0:
+        problems.append("分级阈值应满足 一级 > 二级 > 三级 > 0")
+    return problems
 
 
 def _band(values: np.ndarray, bands: list[dict]) -> tuple[np.ndarray, np.ndarray]:

@@ -178,11 +178,48 @@ def test_rules_are_data_a_deployment_can_change():
         ({"radius_m": {"pond": 0}}, "半径"),
         ({"weather": 1}, "未知的项“weather”"),
         ({"water_bands": [{"max_m": 300, "points": 1}, {"max_m": 100, "points": 2}]}, "从小到大"),
+        # a typo inside a table is refused, not silently ignored
+        ({"equipment": {"missing_four_item_points": 30}}, "“equipment”中有未知的项"),
+        ({"categories": {"orphans": {"points": 1}}}, "“categories”中有未知的项“orphans”"),
+        ({"water_bands": [{"max_m": 100}]}, "“water_bands”第 1 条缺少 points"),
+        (
+            {"age_bands": [{"below_age": 6, "points": 2, "label": "小", "extra": 1}]},
+            "未知的项 extra",
+        ),
+        ({"water_bands": {"foo": 1}}, "应写成若干条 \\[\\[water_bands\\]\\]"),
+        ({"tiers": 5}, "“tiers”应为一个表"),
+        ({"tiers": {"high": "x"}}, "“tiers.high”应为数字，现为 'x'"),
+        ({"tiers": {"high": True}}, "“tiers.high”应为数字"),
+        ({"guardian_incapable": {"label": 3}}, "应为文字"),
+        (
+            {
+                "age_bands": [
+                    {"below_age": 12, "points": 1, "label": "a"},
+                    {"below_age": 6, "points": 1, "label": "b"},
+                ]
+            },
+            "below_age 应从小到大",
+        ),
+        ({"slope_bands": [{"max_m": 0, "points": -5}]}, "不能为负数"),
     ],
 )
 def test_bad_rules_are_refused(overrides, message):
     with pytest.raises(RulesError, match=message):
         RiskRules.from_dict(overrides)
+
+
+def test_every_problem_of_a_rules_file_is_listed_at_once():
+    with pytest.raises(RulesError) as error:
+        RiskRules.from_dict({"tiers": {"high": "x"}, "weather": 1, "water_bands": [{"max_m": 1}]})
+    assert str(error.value).count("；") == 2
+
+
+def test_a_table_that_sets_one_value_keeps_the_others():
+    rules = RiskRules.from_dict({"categories": {"orphan": {"points": 21}}})
+    assert rules.data["categories"]["orphan"] == {"points": 21, "label": "散居孤儿"}
+    assert rules.data["categories"]["disabled"] == DEFAULT_RULES["categories"]["disabled"]
+    _, ch = one([child(categories="orphan", age=17)], rules=rules)
+    assert ch["score"] == 21 and ch["reasons"] == "散居孤儿"
 
 
 def test_age_in_whole_years_on_the_as_of_date():
