@@ -19,6 +19,30 @@ def date_arg(text: str) -> dt.date:
         ) from None
 
 
+def positive_int_arg(text: str) -> int:
+    """A whole number of at least 1 (days, counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"“{text}”不对：应为不小于 1 的整数")
+    return value
+
+
+def year_arg(text: str) -> int:
+    """A calendar year this program can hold dates in (2000–2100)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 2000 <= value <= 2100:
+        raise argparse.ArgumentTypeError(
+            f"年份“{text}”不对：应为 2000 到 2100 之间的四位数，如 2026"
+        )
+    return value
+
+
 def _code_type(lengths: tuple[int, ...]):
     """An argparse type for administrative division codes of the given lengths."""
 

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from app.cli_args import code_arg, date_arg, township_arg
+from app.cli_args import code_arg, date_arg, township_arg, year_arg
 from geo import vocab
 
 
@@ -37,7 +37,7 @@ def add_parsers(sub, store_arg) -> None:
     add = camp_sub.add_parser("add", help="新建或修改专项行动（日期是设置，不写死在程序里）")
     add.add_argument("campaign_id")
     add.add_argument("--name", required=True)
-    add.add_argument("--year", type=int, required=True)
+    add.add_argument("--year", type=year_arg, required=True)
     add.add_argument("--deadline", type=date_arg, default=None, help="默认当年 8 月 15 日")
     add.add_argument("--report-due", type=date_arg, default=None, help="默认当年 8 月 20 日")
     add.add_argument("--min-sessions", type=int, default=1)

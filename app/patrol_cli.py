@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from app.cli_args import code_arg, date_arg
+from app.cli_args import code_arg, date_arg, positive_int_arg
 
 
 def _lonlat(text: str) -> tuple[float, float]:
@@ -46,7 +46,9 @@ def add_parsers(sub, store_arg) -> None:
     prio.add_argument("--village", nargs="+", type=code_arg, default=None)
     comp = psub.add_parser("compliance", help="巡查完成情况：计划与实际、超期未查、缺失未补")
     comp.add_argument("--date", type=date_arg, required=True)
-    comp.add_argument("--days", type=int, default=7, help="多少天内应至少巡查一次（默认 7）")
+    comp.add_argument(
+        "--days", type=positive_int_arg, default=7, help="多少天内应至少巡查一次（默认 7）"
+    )
     for parser in (plan, record, prio, comp):
         parser.add_argument("--user", default=None, help="以该账号的权限和管辖范围运行")
         store_arg(parser)
@@ -99,7 +101,11 @@ def _record(store, args) -> int:
         print(f"错误：找不到文件 {path}", file=sys.stderr)
         return 2
     ids = set(store.read_layer("water_bodies", columns=[])["water_id"])
-    records, problems = read_records(path.read_bytes(), ids)
+    try:
+        records, problems = read_records(path.read_bytes(), ids)
+    except ValueError as exc:  # not a workbook at all: the message says which file to use
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
     for p in problems:
         where = f"第 {p.row} 行" if p.row else ""
         print(f"错误：{p.column} {where}：{p.problem}。{p.fix}", file=sys.stderr)

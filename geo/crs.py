@@ -53,7 +53,7 @@ class AnalysisCRS:
 def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the WGS84 UTM zone containing (lon, lat)."""
     if not (-180.0 <= lon <= 180.0 and -80.0 <= lat <= 84.0):
-        raise CRSError(f"coordinate out of UTM range: lon={lon}, lat={lat}")
+        raise CRSError(f"坐标超出 UTM 分带范围（经度 {lon}，纬度 {lat}），请检查经纬度")
     zone = min(int(math.floor((lon + 180.0) / 6.0)) + 1, 60)
     return (32600 if lat >= 0 else 32700) + zone
 
@@ -62,7 +62,7 @@ def gk3_epsg(lon: float) -> int:
     """EPSG code of the CGCS2000 3-degree Gauss-Krüger zone (central meridian nearest lon)."""
     cm = 3 * round(lon / 3)
     if not _GK3_FIRST_CM <= cm <= 135:
-        raise CRSError(f"longitude {lon} is outside the CGCS2000 3-degree zones (75E-135E)")
+        raise CRSError(f"经度 {lon} 不在 CGCS2000 3 度分带范围内（东经 75°–135°）")
     return _GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3
 
 
@@ -77,7 +77,7 @@ def analysis_crs(
         return AnalysisCRS(int(epsg), _name(int(epsg)))
     minx, miny, maxx, maxy = bounds
     if any(math.isnan(v) for v in bounds):
-        raise CRSError("empty extent: no geometry to choose a metric CRS from")
+        raise CRSError("范围为空：没有任何几何图形，无法据此选择分析坐标系")
     lon, lat = (minx + maxx) / 2.0, (miny + maxy) / 2.0
     code = gk3_epsg(lon) if system == "gk3" else utm_epsg(lon, lat)
     return AnalysisCRS(code, _name(code))
@@ -85,38 +85,48 @@ def analysis_crs(
 
 def _name(epsg: int) -> str:
     from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjError
 
-    crs = CRS.from_epsg(epsg)
+    try:
+        crs = CRS.from_epsg(epsg)
+    except ProjError:
+        raise CRSError(
+            f"EPSG:{epsg} 不是已知的坐标系代码，请核对（如 32648 为 WGS 84 / UTM 48N，"
+            "4545 为 CGCS2000 3 度带 108°E）"
+        ) from None
     if not crs.is_projected:
-        raise CRSError(f"EPSG:{epsg} is not a projected CRS: distances need metres")
+        raise CRSError(
+            f"EPSG:{epsg}（{crs.name}）不是投影坐标系：量算距离需要以米为单位的投影坐标系，"
+            "如 UTM 或 CGCS2000 3 度带"
+        )
     return crs.name
 
 
 def require_storage_crs(crs: object) -> None:
     """Refuse data without a CRS or in a CRS other than the storage CRS (EPSG:4326)."""
     if crs is None:
-        raise CRSError("data has no CRS; state it before storing")
+        raise CRSError("数据没有坐标系：请先说明它的坐标系再保存")
     epsg = getattr(crs, "to_epsg", lambda: None)()
     if epsg != STORAGE_EPSG:
-        raise CRSError(f"data must be in EPSG:{STORAGE_EPSG} to be stored, got {crs}")
+        raise CRSError(f"保存的数据应为 EPSG:{STORAGE_EPSG}（WGS 84 经纬度），现为 {crs}")
 
 
-def require_metric(frame, what: str = "layer") -> None:
+def require_metric(frame, what: str = "图层") -> None:
     """Refuse a GeoDataFrame/GeoSeries whose CRS is missing or not in metres."""
     crs = getattr(frame, "crs", None)
     if crs is None:
-        raise CRSError(f"{what} has no CRS: cannot measure distances")
+        raise CRSError(f"{what}没有坐标系，无法量算距离")
     if not crs.is_projected:
-        raise CRSError(f"{what} is in degrees ({crs.name}): project it to metres first")
+        raise CRSError(f"{what}是经纬度（度，{crs.name}），请先投影到以米为单位的坐标系")
     units = {axis.unit_name for axis in crs.axis_info}
     if not units <= {"metre", "meter"}:
-        raise CRSError(f"{what} is in {', '.join(sorted(units))}, not metres")
+        raise CRSError(f"{what}的单位是 {'、'.join(sorted(units))}，不是米")
 
 
 def to_metric(frame, crs: AnalysisCRS):
     """Project a frame stored in EPSG:4326 to the analysis CRS (refusing one without a CRS)."""
     if frame.crs is None:
-        raise CRSError("layer has no CRS: state it before analysis")
+        raise CRSError("图层没有坐标系：请先说明它的坐标系再分析")
     return frame.to_crs(crs.epsg)
 
 

@@ -113,7 +113,7 @@ def check_layer(frame, key: str, what: str, valid=None) -> list[str]:
     try:
         require_metric(frame, what)
     except CRSError as exc:
-        return [f"{what}的坐标系不能用于量算距离（{exc}）"]
+        return [str(exc)]
     return _geometry_problems(frame, key, what, valid)
 
 
@@ -153,7 +153,7 @@ def _checked(households, waters, slopes) -> tuple[np.ndarray, list[str]]:
         try:
             require_metric(frame, what)
         except CRSError as exc:
-            problems.append(f"{what}的坐标系不能用于量算距离（{exc}）")
+            problems.append(str(exc))
     if problems:
         raise ProximityError("；".join(problems))
     geoms = np.asarray(households.geometry.values, dtype=object)

@@ -73,8 +73,8 @@ def hazards_around(
 ) -> pd.DataFrame:
     """Every slope, water body and recorded point hazard within each facility's radius, nearest
     first (HAZARD_COLUMNS). All frames in the same metric CRS."""
-    for frame, what in ((facilities, "facilities"), (slopes, "slopes"), (waters, "water"),
-                        (points, "point hazards")):  # fmt: skip
+    for frame, what in ((facilities, "场所图层"), (slopes, "易滑坡体图层"), (waters, "水域图层"),
+                        (points, "点状隐患图层")):  # fmt: skip
         if len(frame):
             require_metric(frame, what)
     missing = facilities.geometry.isna() | facilities.geometry.is_empty

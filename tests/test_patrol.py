@@ -224,6 +224,11 @@ def test_cli_plan_prints_lengths_and_writes_sheets(demo_frames, gpkg_template, t
     assert main(["patrol", "plan", "--date", "2026-07-20", "--teams", "0", "--out", str(out),
                  "--store", str(path)]) == 2  # fmt: skip
     assert "至少为 1" in capsys.readouterr().err
+    junk = tmp_path / "巡查单_坏.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not really a workbook")
+    assert main(["patrol", "record", str(junk), "--store", str(path)]) == 1
+    assert "无法打开这个 Excel 文件" in capsys.readouterr().err
+    assert GeoPackageStore(path).count("inspections") == len(demo_frames["inspections"]) + 1
 
 
 def test_printable_sheet_numbers_every_stop(demo_store):

@@ -112,12 +112,12 @@ def test_unknown_water_type_in_radii():
 
 def test_degrees_and_missing_crs_are_refused():
     hh = households(at(0, 0))
-    with pytest.raises(ProximityError, match="度|degrees"):
+    with pytest.raises(ProximityError, match="经纬度"):
         proximity(hh.to_crs(4326), waters(), slopes())
     no_crs = hh.set_crs(None, allow_override=True)
-    with pytest.raises(ProximityError, match="no CRS"):
+    with pytest.raises(ProximityError, match="家庭户图层没有坐标系，无法量算距离"):
         proximity(no_crs, waters(), slopes())
-    with pytest.raises(CRSError, match="degrees"):
+    with pytest.raises(CRSError, match="图层是经纬度（度，WGS 84），请先投影到以米为单位的坐标系"):
         require_metric(hh.to_crs(4326))
 
 
@@ -139,9 +139,13 @@ def test_analysis_crs_choices():
     assert crs.epsg == 32648 and "UTM zone 48N" in str(crs)
     assert "108E" in analysis_crs((107.0, 29.8, 107.2, 30.0), system="gk3").name
     assert analysis_crs((0, 0, 1, 1), epsg=4547).epsg == 4547
-    with pytest.raises(CRSError, match="not a projected CRS"):
+    with pytest.raises(
+        CRSError, match="EPSG:4490（China Geodetic Coordinate System 2000）不是投影"
+    ):
         analysis_crs((0, 0, 1, 1), epsg=4490)
-    with pytest.raises(CRSError, match="empty extent"):
+    with pytest.raises(CRSError, match="EPSG:999999 不是已知的坐标系代码"):
+        analysis_crs((0, 0, 1, 1), epsg=999999)
+    with pytest.raises(CRSError, match="范围为空"):
         analysis_crs((np.nan, np.nan, np.nan, np.nan))
 
 

@@ -180,6 +180,10 @@ def test_bad_date_is_refused_in_chinese(capsys):
          "参数 --teams 的值 '两' 不对，应为整数"),
         (["riks"], "没有命令 'riks'，可选："),
         (["layers", "--bogus"], "无法识别的参数：--bogus"),
+        (["campaign", "add", "K1", "--name", "x", "--year", "20260", "--scope", "990101100"],
+         "年份“20260”不对"),
+        (["patrol", "compliance", "--date", "2026-07-01", "--days", "-3"],
+         "“-3”不对：应为不小于 1 的整数"),
     ],
 )  # fmt: skip
 def test_argparse_errors_are_in_chinese(capsys, args, message):
@@ -187,6 +191,19 @@ def test_argparse_errors_are_in_chinese(capsys, args, message):
         main(args)
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("epsg", "message"),
+    [("4326", "EPSG:4326（WGS 84）不是投影坐标系"), ("999999", "EPSG:999999 不是已知的坐标系代码")],
+)
+def test_an_analysis_crs_in_degrees_or_unknown_is_refused(fresh_demo_gpkg, capsys, epsg, message):
+    from layers.store.gpkg import GeoPackageStore
+
+    before = GeoPackageStore(fresh_demo_gpkg).analysis_crs()
+    assert main(["db", "crs", "--set", epsg, "--store", str(fresh_demo_gpkg)]) == 2
+    assert message in capsys.readouterr().err
+    assert GeoPackageStore(fresh_demo_gpkg).analysis_crs() == before
 
 
 def test_a_failed_write_leaves_neither_target_nor_temporary_file(tmp_path, monkeypatch):
