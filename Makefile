@@ -36,7 +36,7 @@ provision:
 	scripts/provision.sh
 
 $(DEMO): $(STAMP) layers/demo.py
-	$(BIN)/shouhu demo --out $(DEMO)
+	$(BIN)/shouhu demo --replace --out $(DEMO)
 
 demo: $(DEMO)
 

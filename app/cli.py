@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, help=".gpkg 文件路径或 postgresql:// 地址")
     demo.add_argument("--seed", type=int, default=1, help="随机种子（同一种子结果相同）")
     demo.add_argument("--scale", choices=["town", "county", "province"], default="town")
+    demo.add_argument(
+        "--replace", action="store_true", help="目标已有文件或数据时，用示范数据整个替换它"
+    )
 
     db = sub.add_parser("db", help="数据库结构")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -323,6 +326,8 @@ def _user(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from layers import demo
 
+    if not args.replace:
+        _refuse_to_replace(args.out)
     started = time.perf_counter()
     frames = demo.generate(seed=args.seed, scale=args.scale)
     generated = time.perf_counter() - started
@@ -350,6 +355,37 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"示范数据（{args.scale}，种子 {args.seed}）已写入 {where}：{counts}")
     print(f"生成 {generated:.1f} 秒，共 {total:.1f} 秒")
     return 0
+
+
+def _refuse_to_replace(out: str) -> None:
+    """The demo replaces its target whole: an existing file, or a database holding households
+    or children, is only replaced when asked (--replace), so a real store is never lost to a
+    mistyped --out."""
+    if "://" not in out:
+        if Path(out).exists():
+            raise StoreError(
+                f"文件 {out} 已存在。示范数据会整个替换它（其中的数据和账号都会丢失）："
+                "确要替换请加 --replace，否则换一个 --out 文件名。"
+            )
+        return
+    import sqlalchemy as sa
+
+    with open_store(out) as store:
+        with store._connect() as con:  # an unreachable server: the usual message
+            exists = con.execute(sa.text("SELECT to_regclass('households') IS NOT NULL")).scalar()
+            rows = (
+                exists
+                and con.execute(
+                    sa.text(
+                        "SELECT (SELECT count(*) FROM households) + (SELECT count(*) FROM children)"
+                    )
+                ).scalar()
+            )
+        if rows:
+            raise StoreError(
+                f"数据库已有 {rows} 条家庭户和儿童记录（{store.describe()}）。"
+                "示范数据会整个替换它们：确要替换请加 --replace，否则换一个数据库。"
+            )
 
 
 if __name__ == "__main__":

@@ -73,6 +73,28 @@ def test_unsupported_url_and_wrong_demo_target(capsys):
     assert code == 2 and ".gpkg" in err
 
 
+def test_the_demo_does_not_replace_an_existing_store_unless_asked(capsys, tmp_path):
+    from layers.store.gpkg import GeoPackageStore
+
+    path = tmp_path / "real.gpkg"
+    assert run_cli(capsys, "demo", "--out", str(path))[0] == 0
+    store = GeoPackageStore(path)
+    store.accounts().add_user("admin", "county_admin", ["990101"], "correct-horse-42")
+    code, _, err = run_cli(capsys, "demo", "--out", str(path), "--seed", "2")
+    assert code == 2 and "已存在" in err and "--replace" in err
+    assert GeoPackageStore(path).accounts().count_users() == 1
+    assert run_cli(capsys, "demo", "--out", str(path), "--seed", "2", "--replace")[0] == 0
+    assert GeoPackageStore(path).accounts().count_users() == 0
+
+
+def test_the_demo_does_not_replace_a_database_with_children_unless_asked(capsys, new_pg_db):
+    url = new_pg_db(postgis=True)
+    assert run_cli(capsys, "demo", "--out", url)[0] == 0  # an empty database: written
+    code, _, err = run_cli(capsys, "demo", "--out", url)
+    assert code == 2 and "条家庭户和儿童记录" in err and "--replace" in err
+    assert run_cli(capsys, "demo", "--out", url, "--replace")[0] == 0
+
+
 def test_database_without_postgis_or_schema(capsys, new_pg_db):
     bare = new_pg_db(postgis=False)
     code, _, err = run_cli(capsys, "db", "check", "--store", bare)
