@@ -111,6 +111,11 @@ def export_kml(store, name: str, path, village_codes: list[str] | None = None) -
 
 
 def _layer_for_file(store, name: str, village_codes) -> gpd.GeoDataFrame:
+    if name not in LAYERS:
+        spatial = [n for n, layer in LAYERS.items() if layer.geometry is not None]
+        raise StoreError(
+            f"没有名为“{name}”的图层。可导出为 GeoJSON/KML 的图层：{'、'.join(spatial)}"
+        )
     layer = get_layer(name)
     if layer.geometry is None:
         raise StoreError(

@@ -84,6 +84,14 @@ def test_cli_import_layer_with_a_type_for_the_whole_file(store, demo_frames, tmp
     assert "不变 5" in capsys.readouterr().out
 
 
+def test_export_of_an_unknown_or_tableless_layer_is_refused_in_chinese(filled, tmp_path, capsys):
+    out = tmp_path / "x.geojson"
+    for what, message in (("ponds", "没有名为“ponds”的图层"), ("children", "没有几何")):
+        assert main(["export", "geojson", what, "--out", str(out), "--store", _spec(filled)]) == 2
+        assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_ledger_export_reads_back_as_text_and_reimports_unchanged(filled, demo_frames, tmp_path):
     out = tmp_path / "附件1.xlsx"
     assert (
