@@ -5,14 +5,11 @@ written as if all were well, or a campaign saved with a scope nobody can match."
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-# The column of the villages layer each code length is found in, and what it names.
-_COLUMN = {6: "county_code", 9: "township_code", 12: "village_code"}
+from layers.store.base import ADMIN_CODE, CODE_COLUMNS
+
 _LEVEL = {6: "县级", 9: "乡镇级", 12: "村级"}
-_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 
 
 class PlaceError(ValueError):
@@ -21,7 +18,7 @@ class PlaceError(ValueError):
 
 def code_problem(text: str, lengths: tuple[int, ...] = (6, 9, 12)) -> str | None:
     """Why `text` is not an admin code of one of `lengths` digits (None: it is one)."""
-    if _CODE.match(text) and len(text) in lengths:
+    if ADMIN_CODE.match(text) and len(text) in lengths:
         return None
     if lengths == (9,):
         return f"乡镇（街道）代码“{text}”不对：应为 9 位数字，如 990101100"
@@ -54,7 +51,7 @@ def resolve(store, codes: list[str] | None, lengths: tuple[int, ...] = (6, 9, 12
     if problems:
         raise PlaceError("；".join(problems))
     villages = store.read_layer("villages", columns=["township_code", "county_code"])
-    unknown = [c for c in codes if c not in set(villages[_COLUMN[len(c)]])]
+    unknown = [c for c in codes if c not in set(villages[CODE_COLUMNS[len(c)]])]
     if unknown:
         named = "、".join(f"{c}（{_LEVEL[len(c)]}）" for c in unknown[:5])
         raise PlaceError(
@@ -63,8 +60,7 @@ def resolve(store, codes: list[str] | None, lengths: tuple[int, ...] = (6, 9, 12
         )
     scope = getattr(store, "scope", None)
     if scope is not None:
-        outside = [c for c in codes if not any(c.startswith(s) or s.startswith(c)
-                                               for s in scope.codes)]  # fmt: skip
+        outside = [c for c in codes if not scope.overlaps(c)]
         if outside:
             raise PlaceError(f"{'、'.join(outside[:5])} 不在您的管辖范围内")
     codes = list(dict.fromkeys(codes))
@@ -72,5 +68,5 @@ def resolve(store, codes: list[str] | None, lengths: tuple[int, ...] = (6, 9, 12
         return codes
     named = np.zeros(len(villages), dtype=bool)
     for code in codes:
-        named |= villages[_COLUMN[len(code)]].to_numpy(dtype=object) == code
+        named |= villages[CODE_COLUMNS[len(code)]].to_numpy(dtype=object) == code
     return sorted(villages.loc[named, "village_code"])

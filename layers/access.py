@@ -85,6 +85,12 @@ class Scope:
         """Whether an admin code (any level) lies inside this scope."""
         return any(str(code).startswith(c) for c in self.codes)
 
+    def overlaps(self, code: str) -> bool:
+        """Whether an admin code (any level) shares places with this scope: inside it, or
+        holding some of it (a township around a village director's village)."""
+        code = str(code)
+        return any(code.startswith(c) or c.startswith(code) for c in self.codes)
+
     def for_counting(self) -> Scope:
         """The same places, with person rows readable by code that returns only aggregates
         (village counts, tier counts): what viewers and patrol members are shown."""

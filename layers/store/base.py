@@ -46,7 +46,10 @@ _TYPE_NAMES = {
     6: "MultiPolygon",
     7: "GeometryCollection",
 }
-_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+# Administrative division codes: county (6 digits), township (9), village (12), each the
+# prefix of the next; and the column each level is held in.
+ADMIN_CODE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+CODE_COLUMNS = {6: "county_code", 9: "township_code", 12: "village_code"}
 
 
 class Store(ABC):
@@ -281,7 +284,7 @@ class Store(ABC):
 def _code_filter(layer: Layer, codes: list[str]) -> tuple[str, list[str]]:
     """Which admin column to filter and on which values, for codes of any level."""
     for code in codes:
-        if not _CODE.match(str(code)):
+        if not ADMIN_CODE.match(str(code)):
             raise ValueError(f"not an administrative division code: {code!r}")
     if not codes:
         return layer.admin_codes[-1], []
@@ -289,13 +292,12 @@ def _code_filter(layer: Layer, codes: list[str]) -> tuple[str, list[str]]:
     if len(lengths) != 1:
         raise ValueError("admin codes in one filter must be of one level")
     length = lengths.pop()
-    level = {6: "county_code", 9: "township_code", 12: "village_code"}[length]
+    level = CODE_COLUMNS[length]
     finest = layer.admin_codes[-1]
-    if layer.admin_codes.index(finest) < ("county_code", "township_code", "village_code").index(
-        level
-    ):
+    columns = list(CODE_COLUMNS.values())
+    if columns.index(finest) < columns.index(level):
         # A coarser layer (townships) filtered by finer codes: match their parents.
-        parent_len = {"county_code": 6, "township_code": 9}[finest]
+        parent_len = next(n for n, column in CODE_COLUMNS.items() if column == finest)
         return finest, sorted({str(c)[:parent_len] for c in codes})
     return level, sorted({str(c) for c in codes})
 
