@@ -19,28 +19,24 @@ def date_arg(text: str) -> dt.date:
         ) from None
 
 
-def positive_int_arg(text: str) -> int:
-    """A whole number of at least 1 (days, counts)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"“{text}”不对：应为不小于 1 的整数")
-    return value
+def _int_type(low: int, high: int | None, message: str):
+    """An argparse type for whole numbers from `low` to `high` (None: no upper bound);
+    `message` is formatted with the text given."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(message.format(text=text))
+        return value
+
+    return parse
 
 
-def year_arg(text: str) -> int:
-    """A calendar year this program can hold dates in (2000–2100)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 2000 <= value <= 2100:
-        raise argparse.ArgumentTypeError(
-            f"年份“{text}”不对：应为 2000 到 2100 之间的四位数，如 2026"
-        )
-    return value
+positive_int_arg = _int_type(1, None, "“{text}”不对：应为不小于 1 的整数")  # days, counts
+year_arg = _int_type(2000, 2100, "年份“{text}”不对：应为 2000 到 2100 之间的四位数，如 2026")
 
 
 def _code_type(lengths: tuple[int, ...]):
