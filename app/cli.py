@@ -368,19 +368,8 @@ def _refuse_to_replace(out: str) -> None:
                 "确要替换请加 --replace，否则换一个 --out 文件名。"
             )
         return
-    import sqlalchemy as sa
-
     with open_store(out) as store:
-        with store._connect() as con:  # an unreachable server: the usual message
-            exists = con.execute(sa.text("SELECT to_regclass('households') IS NOT NULL")).scalar()
-            rows = (
-                exists
-                and con.execute(
-                    sa.text(
-                        "SELECT (SELECT count(*) FROM households) + (SELECT count(*) FROM children)"
-                    )
-                ).scalar()
-            )
+        rows = store.person_rows()  # an unreachable server: the usual message
         if rows:
             raise StoreError(
                 f"数据库已有 {rows} 条家庭户和儿童记录（{store.describe()}）。"

@@ -277,6 +277,15 @@ class PostGISStore(Store):
         with self._connect(scope) as con:
             return "|".join(map(str, con.execute(sa.text(f"SELECT {sums}")).one()))
 
+    def person_rows(self) -> int:
+        """Households and children held, whatever the schema version (0 before the tables
+        exist; no check(), so an older schema counts too): what a demo would replace."""
+        with self._connect() as con:
+            if not con.execute(sa.text("SELECT to_regclass('households') IS NOT NULL")).scalar():
+                return 0
+            sql = "SELECT (SELECT count(*) FROM households) + (SELECT count(*) FROM children)"
+            return int(con.execute(sa.text(sql)).scalar())
+
     def count(self, name: str, scope: Scope | None = None) -> int:
         self._ready()
         stmt = sa.select(sa.func.count()).select_from(TABLES[name])
