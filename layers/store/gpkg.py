@@ -267,9 +267,7 @@ def _create_change_counters(con: sqlite3.Connection) -> None:
     spatial layer, whose GDAL R-tree triggers call ST_ functions): what GDAL's own last_change
     and a row count miss is an in-place edit by a tool that does not go through GDAL. Each
     trigger costs ~1 µs per row written. Idempotent: upgrades and every write of this program
-    run it again (a layer another program re-created has lost its triggers). The per-write
-    tokens schema 4 kept instead ('revision:<layer>') are dropped."""
-    con.execute(f"DELETE FROM {META_TABLE} WHERE key LIKE 'revision:%'")
+    run it again (a layer another program re-created has lost its triggers)."""
     for layer in LAYERS.values():
         key = _CHANGES + layer.name
         con.execute(
@@ -346,6 +344,8 @@ def _create_schema(path: Path, skip: set[str] = frozenset()) -> None:
         pyogrio.write_dataframe(meta, path, layer=META_TABLE, driver="GPKG")
     with sqlite3.connect(path) as con:
         _create_change_counters(con)
+        # The per-write tokens schema 4 kept instead of the counters: gone with the upgrade.
+        con.execute(f"DELETE FROM {META_TABLE} WHERE key LIKE 'revision:%'")
         con.execute(
             f"UPDATE {META_TABLE} SET value = ? WHERE key = 'schema_version'",
             (str(SCHEMA_VERSION),),
