@@ -8,12 +8,9 @@ import pytest
 from app.cli import main
 from app.places import PlaceError, resolve
 from layers.store.gpkg import GeoPackageStore
+from tests.test_risk_cli import store_arg as _spec
 
 PASSWORD = "correct-horse-42"
-
-
-def _spec(store) -> str:
-    return store.url if store.kind == "postgis" else str(store.path)
 
 
 def _codes(demo_frames):
