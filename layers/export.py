@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,17 +20,45 @@ from layers.errors import StoreError
 FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".geojson": "GeoJSON", ".gpkg": "GeoPackage"}
 
 
-def check_target(path: str | os.PathLike) -> Path:
-    """The output path, refused early (before any work) if its format or folder is wrong."""
+def check_target(path: str | os.PathLike, formats: Iterable[str] = FORMATS) -> Path:
+    """The output path, refused early (before any work) if its extension is not one of
+    `formats` (a file named .csv must hold CSV) or its folder does not exist."""
     target = Path(path)
-    if target.suffix.lower() not in FORMATS:
+    allowed = list(formats)
+    if target.suffix.lower() not in allowed:
+        which = f"{'、'.join(allowed)} 之一" if len(allowed) > 1 else f"{allowed[0]} "
         raise StoreError(
-            f"不支持的输出格式“{target.suffix or target.name}”。"
-            f"请使用 {'、'.join(FORMATS)} 之一作为文件扩展名。"
+            f"不支持的输出格式“{target.suffix or target.name}”。请使用 {which}作为文件扩展名。"
         )
     if not target.parent.exists():
         raise StoreError(f"输出文件夹 {target.parent} 不存在，请先创建或换一个位置。")
     return target
+
+
+def atomic_write(target: Path, write: Callable[[Path], object]) -> Path:
+    """Run `write(tmp)` on a temporary path beside `target` (not yet existing, same
+    extension) and rename it into place only when it succeeded: a failure never leaves a
+    half-written file, and never touches an older `target`."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
+                                    dir=target.parent)  # fmt: skip
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()  # GDAL's drivers create the file themselves
+        write(tmp)
+        os.replace(tmp, target)
+    except PermissionError as exc:
+        raise StoreError(
+            f"无法写入 {target}：文件可能正被 Excel 等程序打开，请关闭后重试。"
+        ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def write_bytes(data: bytes, path: str | os.PathLike, formats: Iterable[str]) -> Path:
+    """Write a finished file (an .xlsx built in memory), all or nothing."""
+    return atomic_write(check_target(path, formats), lambda tmp: tmp.write_bytes(data))
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike, sheet: str = "清单") -> Path:
@@ -38,26 +67,18 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, sheet: str = "清�
     suffix = target.suffix.lower()
     if suffix in (".geojson", ".gpkg") and not isinstance(frame, gpd.GeoDataFrame):
         raise StoreError(f"{FORMATS[suffix]} 输出需要带坐标的数据，请改用 .csv 或 .xlsx。")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+
+    def write(tmp: Path) -> None:
         if suffix == ".csv":
             _plain(frame).to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel opens it
         elif suffix == ".xlsx":
             _excel(_plain(frame), tmp, sheet)
         else:
-            tmp.unlink()
             driver = "GeoJSON" if suffix == ".geojson" else "GPKG"
             out = frame.to_crs(4326) if frame.crs is not None else frame
             out.to_file(tmp, driver=driver, layer=target.stem if driver == "GPKG" else None)
-        os.replace(tmp, target)
-    except PermissionError as exc:
-        raise StoreError(
-            f"无法写入 {target}：文件可能正被 Excel 等程序打开，请关闭后重试。"
-        ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(target, write)
     return target
 
 

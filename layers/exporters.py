@@ -9,8 +9,6 @@ Files are written under a temporary name and renamed when complete.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +21,12 @@ from layers import ledger
 from layers.access import PERSON_LAYERS, AccessDenied
 from layers.catalogue import LAYERS, get_layer
 from layers.errors import StoreError
+from layers.export import atomic_write, check_target
 
+# The extensions each export writes: a file is what its name says.
+EXPORT_FORMATS = {
+    "gpkg": (".gpkg",), "geojson": (".geojson", ".json"), "kml": (".kml",), "ledger": (".xlsx",),
+}  # fmt: skip
 LEFT_BEHIND = {"left_behind_rural", "left_behind_urban"}
 IN_DIFFICULTY = {"orphan", "unsupported", "difficulty"}
 
@@ -33,26 +36,9 @@ def _may_export_personal(store) -> bool:
     return scope is None or scope.can("export_personal")
 
 
-def _atomic(target: Path, write) -> Path:
-    if not target.parent.exists():
-        raise StoreError(f"输出文件夹 {target.parent} 不存在，请先创建或换一个位置。")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix,
-                                    dir=target.parent)  # fmt: skip
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        tmp.unlink()
-        write(tmp)
-        os.replace(tmp, target)
-    except PermissionError as exc:
-        raise StoreError(f"无法写入 {target}：文件可能正被其他程序打开，请关闭后重试。") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
 def export_geopackage(store, path, village_codes: list[str] | None = None) -> dict[str, int]:
     """Every layer the user may export into one GeoPackage (rows per layer returned)."""
+    target = check_target(path, EXPORT_FORMATS["gpkg"])
     personal = _may_export_personal(store)
     frames = {}
     for name in LAYERS:
@@ -73,19 +59,21 @@ def export_geopackage(store, path, village_codes: list[str] | None = None) -> di
                 kwargs["promote_to_multi"] = False
             pyogrio.write_dataframe(out, tmp, **{k: v for k, v in kwargs.items() if v is not None})
 
-    _atomic(Path(path), write)
+    atomic_write(target, write)
     return {name: len(frame) for name, frame in frames.items()}
 
 
 def export_geojson(store, name: str, path, village_codes: list[str] | None = None) -> int:
+    target = check_target(path, EXPORT_FORMATS["geojson"])
     frame = _layer_for_file(store, name, village_codes)
-    _atomic(Path(path), lambda tmp: frame.to_file(tmp, driver="GeoJSON"))
+    atomic_write(target, lambda tmp: frame.to_file(tmp, driver="GeoJSON"))
     return len(frame)
 
 
 def export_kml(store, name: str, path, village_codes: list[str] | None = None) -> int:
     """KML in WGS84 with Name and Description filled in Chinese; personal columns only for
     users with the export permission."""
+    target = check_target(path, EXPORT_FORMATS["kml"])
     frame = _layer_for_file(store, name, village_codes)
     layer = get_layer(name)
     label_cols = [c for c in layer.columns if c.name in frame.columns and c.name != "geometry"]
@@ -106,7 +94,8 @@ def export_kml(store, name: str, path, village_codes: list[str] | None = None) -
         geometry=frame.geometry.to_numpy(),
         crs=4326,
     )
-    _atomic(Path(path), lambda tmp: out.to_file(tmp, driver="KML"))
+    # The layer (a KML folder) is named after the data, not after the temporary file.
+    atomic_write(target, lambda tmp: out.to_file(tmp, driver="KML", layer=layer.label))
     return len(out)
 
 
@@ -186,9 +175,10 @@ def ledger_rows(store, kind: str, village_codes: list[str] | None = None) -> lis
 
 
 def export_ledger(store, kind: str, path, village_codes: list[str] | None = None) -> int:
+    target = check_target(path, EXPORT_FORMATS["ledger"])
     rows = ledger_rows(store, kind, village_codes)
     data = ledger.template_bytes(kind, rows)
-    _atomic(Path(path), lambda tmp: tmp.write_bytes(data))
+    atomic_write(target, lambda tmp: tmp.write_bytes(data))
     return len(rows)
 
 

@@ -137,6 +137,7 @@ def test_kml_and_geojson_exports_and_masking_by_permission(filled, demo_frames, 
     out = tmp_path / "水域.kml"
     assert main(["export", "kml", "water_bodies", "--out", str(out), "--store", spec]) == 0
     back = pyogrio.read_dataframe(out).rename(columns=str.lower)  # LIBKML: name, description
+    assert pyogrio.list_layers(out)[0][0] == "水域（河塘库坝）"  # the folder: the layer's name
     stored = filled.read_layer("water_bodies")
     assert sorted(back["name"]) == sorted(stored["name"])
     assert back["description"].str.contains("类型：").all()
@@ -166,6 +167,34 @@ def test_kml_and_geojson_exports_and_masking_by_permission(filled, demo_frames, 
     assert ids and not ids & set(map(str, cells)) and any("********" in str(c) for c in cells)
     audit = filled.accounts().audit_rows(username="d_exp", action="export")
     assert len(audit) == 2
+
+
+def test_a_file_must_be_what_its_name_says(filled, demo_frames, tmp_path, capsys):
+    """Each command that writes a fixed format refuses another extension before any work
+    (a .csv holding an Excel workbook, or KML in a .txt, would not open as named), leaves no
+    file behind and does not touch an older file of that name."""
+    spec = ["--store", _spec(filled)]
+    township = demo_frames["townships"]["township_code"].iloc[0]
+    cases = [
+        (["export", "kml", "water_bodies", *spec], "水域.txt", ".kml"),
+        (["export", "geojson", "water_bodies", *spec], "水域.kml", ".geojson、.json"),
+        (["export", "gpkg", *spec], "全部.csv", ".gpkg"),
+        (["export", "ledger", "left_behind", *spec], "附件1.csv", ".xlsx"),
+        (["coverage-report", "--township", township, *spec], "报送.csv", ".xlsx"),
+        (["sweep-campaign", "results", "2026汛期", *spec], "排查.txt", ".xlsx"),
+        (["sessions", "template"], "模板.csv", ".xlsx"),
+        (["risk", *spec], "风险.docx", ".csv、.xlsx"),
+    ]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    older = folder / "水域.txt"
+    older.write_text("an older file", encoding="utf-8")
+    for args, name, allowed in cases:
+        assert main([*args, "--out", str(folder / name)]) == 2, args
+        err = capsys.readouterr().err
+        assert "不支持的输出格式" in err and allowed in err, err
+    assert [p.name for p in folder.iterdir()] == ["水域.txt"]
+    assert older.read_text(encoding="utf-8") == "an older file"
 
 
 def test_exports_refuse_a_missing_folder(filled, tmp_path, capsys):
