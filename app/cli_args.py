@@ -7,6 +7,7 @@ import argparse
 import datetime as dt
 import re
 import sys
+from pathlib import Path
 
 
 def date_arg(text: str) -> dt.date:
@@ -17,6 +18,17 @@ def date_arg(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(
             f"日期“{text}”格式不对，应为 YYYY-MM-DD，如 2026-08-01"
         ) from None
+
+
+def input_file_arg(text: str) -> Path:
+    """A file to read (a ledger, a GIS file, an inspection sheet): refused when missing or a
+    folder, before any work."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"“{text}”是文件夹，请指明其中要导入的文件")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"找不到文件“{text}”，请检查路径和文件名")
+    return path
 
 
 def _int_type(low: int, high: int | None, message: str):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from pathlib import Path
 
-from app.cli_args import code_arg, date_arg, township_arg, year_arg
+from app.cli_args import code_arg, date_arg, input_file_arg, township_arg, year_arg
 from geo import vocab
 
 
@@ -27,7 +26,7 @@ def add_parsers(sub, store_arg) -> None:
     ses = sub.add_parser("sessions", help="宣讲记录：import 从模板导入，template 下载模板")
     ses_sub = ses.add_subparsers(dest="sessions_command", required=True)
     imp = ses_sub.add_parser("import", help="从 Excel/CSV 模板导入宣讲记录（全部成功才写入）")
-    imp.add_argument("file")
+    imp.add_argument("file", type=input_file_arg, metavar="文件")
     imp.add_argument("--campaign", default=None)
     imp.add_argument("--dry-run", action="store_true")
     tpl = ses_sub.add_parser("template", help="写出宣讲记录模板")
@@ -116,10 +115,7 @@ def _import_sessions(store, args) -> int:
     from layers.session_import import KNOWN_HEADERS, plan_sessions
     from layers.tabular import read_table
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"错误：找不到文件 {path}", file=sys.stderr)
-        return 2
+    path = args.file
     table = read_table(path.read_bytes(), path.name, KNOWN_HEADERS)
     campaign = pick_campaign(store, dt.date.today(), args.campaign)
     frame, problems = plan_sessions(store, table, campaign)

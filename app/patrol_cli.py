@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from app.cli_args import code_arg, date_arg, positive_int_arg
+from app.cli_args import code_arg, date_arg, input_file_arg, positive_int_arg
 
 
 def _lonlat(text: str) -> tuple[float, float]:
@@ -38,7 +38,7 @@ def add_parsers(sub, store_arg) -> None:
     )
     plan.add_argument("--no-save", action="store_true", help="不把计划记入巡查记录")
     record = psub.add_parser("record", help="登记填好的巡查单（全部正确才写入）")
-    record.add_argument("file")
+    record.add_argument("file", type=input_file_arg, metavar="文件")
     record.add_argument("--dry-run", action="store_true")
     prio = psub.add_parser("priority", help="水域巡查优先级清单")
     prio.add_argument("--as-of", type=date_arg, default=None)
@@ -96,10 +96,7 @@ def _record(store, args) -> int:
     from app.patrol_service import record_inspections
     from layers.patrol_record import read_records
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"错误：找不到文件 {path}", file=sys.stderr)
-        return 2
+    path = args.file
     ids = set(store.read_layer("water_bodies", columns=[])["water_id"])
     try:
         records, problems = read_records(path.read_bytes(), ids)

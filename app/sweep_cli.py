@@ -6,14 +6,31 @@ import argparse
 import datetime as dt
 
 from app.cli_args import code_arg, date_arg, township_arg
+from geo import vocab
+
+
+def radius_type_arg(text: str) -> tuple[str, str]:
+    """“类型=米” of `--radius-type`: the facility type by its code or its Chinese name (幼儿园),
+    and the metres as written (checked with the other radii)."""
+    name, sep, metres = text.partition("=")
+    name = name.strip()
+    by_label = {label: code for code, label in vocab.FACILITY_TYPES.items()}
+    code = name if name in vocab.FACILITY_TYPES else by_label.get(name)
+    if not sep or code is None:
+        known = "、".join(f"{c}（{label}）" for c, label in vocab.FACILITY_TYPES.items())
+        raise argparse.ArgumentTypeError(
+            f"“{text}”不对：应写成 场所类型=米，如 kindergarten=300 或 幼儿园=300；"
+            f"场所类型可用：{known}"
+        )
+    return code, metres.strip()
 
 
 def add_parsers(sub, store_arg) -> None:
     sweep = sub.add_parser("sweep", help="汛期：各儿童场所周边的坡体、水域和隐患点清单")
     sweep.add_argument("--radius-m", type=float, default=500.0, help="排查半径（米，默认 500）")
     sweep.add_argument(
-        "--radius-type", action="append", default=[], metavar="类型=米",
-        help="某类场所的半径，如 kindergarten=300（可多次）",
+        "--radius-type", action="append", default=[], metavar="类型=米", type=radius_type_arg,
+        help="某类场所的半径，如 kindergarten=300 或 幼儿园=300（可多次）",
     )  # fmt: skip
     sweep.add_argument("--as-of", type=date_arg, default=None, help="日期（取当天进行中的排查）")
     sweep.add_argument("--sweep", default=None, help="排查编号（默认当天进行中的）")
@@ -50,12 +67,8 @@ def run(args: argparse.Namespace, as_user) -> int:
             target = check_target(args.out)
             as_of = args.as_of or dt.date.today()
             sweep = svc.pick_sweep(store, as_of, args.sweep)
-            by_type = {}
-            for text in args.radius_type:
-                ftype, _, metres = text.partition("=")
-                by_type[ftype.strip()] = metres.strip()
             table = svc.hazard_list(store, args.radius_m, as_of, sweep, args.village,
-                                    radius_by_type=by_type)  # fmt: skip
+                                    radius_by_type=dict(args.radius_type))  # fmt: skip
             write_table(table, target, sheet="场所周边隐患")
             facilities = table["facility_id"].nunique()
             print(f"已写入 {target}：{facilities} 个场所周边 {len(table)} 处隐患（半径 "

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli_args import code_arg
+from app.cli_args import code_arg, input_file_arg
 from geo.crs import SOURCE_SYSTEMS
 from layers import ledger
 from layers.layer_import import KINDS
@@ -23,12 +23,12 @@ def add_parsers(sub, store_arg) -> None:
     imp = sub.add_parser("import", help="导入台账（儿童）或图层文件（全部成功才写入）")
     imp_sub = imp.add_subparsers(dest="import_command", required=True)
     children = imp_sub.add_parser("children", help="从 Excel/CSV 台账导入儿童和家庭户")
-    children.add_argument("file")
+    children.add_argument("file", type=input_file_arg, metavar="文件")
     children.add_argument("--ledger", choices=list(ledger.LEDGERS), default=None,
                           help="台账类型：未填儿童类别时按此归类")  # fmt: skip
     layer = imp_sub.add_parser("layer", help="从 GIS 文件导入图层")
     layer.add_argument("kind", choices=list(KINDS), help="目标图层")
-    layer.add_argument("file")
+    layer.add_argument("file", type=input_file_arg, metavar="文件")
     layer.add_argument("--set", action="append", default=[], metavar="列=值",
                        help="为全部要素指定某列的值，如 --set water_type=pond")  # fmt: skip
     for parser in (children, layer):
@@ -61,10 +61,7 @@ def run_import(args: argparse.Namespace, as_user) -> int:
     from layers.layer_import import apply_layer, plan_layer
     from layers.tabular import read_table
 
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"错误：找不到文件 {path}", file=sys.stderr)
-        return 2
+    path = args.file
     data = path.read_bytes()
     with open_checked_store(args.store) as base:
         store = as_user(base, args.user)

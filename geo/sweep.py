@@ -53,7 +53,8 @@ def radii(by_type: dict[str, float] | None = None, default: float = DEFAULT_RADI
     out = {t: check_radius(default) for t in vocab.FACILITY_TYPES}
     for ftype, radius in (by_type or {}).items():
         if ftype not in vocab.FACILITY_TYPES:
-            raise SweepError(f"未知的场所类型“{ftype}”")
+            known = "、".join(f"{c}（{label}）" for c, label in vocab.FACILITY_TYPES.items())
+            raise SweepError(f"未知的场所类型“{ftype}”，可用：{known}")
         out[ftype] = check_radius(radius)
     return out
 

@@ -184,13 +184,17 @@ def test_bad_date_is_refused_in_chinese(capsys):
          "年份“20260”不对"),
         (["patrol", "compliance", "--date", "2026-07-01", "--days", "-3"],
          "“-3”不对：应为不小于 1 的整数"),
+        (["import", "children", "{tmp}"], "是文件夹，请指明其中要导入的文件"),
+        (["import", "layer", "slopes", "{tmp}/无.geojson"], "找不到文件“{tmp}/无.geojson”"),
+        (["patrol", "record", "{tmp}/巡查.xlsx"], "找不到文件"),
+        (["sessions", "import", "{tmp}/宣讲.csv"], "找不到文件"),
     ],
 )  # fmt: skip
-def test_argparse_errors_are_in_chinese(capsys, args, message):
+def test_argparse_errors_are_in_chinese(capsys, tmp_path, args, message):
     with pytest.raises(SystemExit) as exit_:
-        main(args)
+        main([a.format(tmp=tmp_path) for a in args])
     assert exit_.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -189,7 +189,15 @@ def test_printable_sheet_and_cli(swept, tmp_path, capsys):
     ).sum()
     assert (narrowed["facility_type"] != "中小学").sum() == (~is_school).sum()
     assert is_school.sum() > (narrowed["facility_type"] == "中小学").sum()
-    assert main(["sweep", "--radius-type", "casino=100", "--out", str(small), "--store", spec]) == 2
+    by_label = tmp_path / "by_label.csv"  # the type by its Chinese name, as staff write it
+    assert main(["sweep", "--radius-m", "500", "--radius-type", "中小学=100", "--as-of",
+                 "2026-07-01", "--out", str(by_label), "--store", spec]) == 0  # fmt: skip
+    assert pd.read_csv(by_label).equals(narrowed)
+    for bad in ("casino=100", "school"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["sweep", "--radius-type", bad, "--out", str(small), "--store", spec])
+        assert exit_.value.code == 2
+        assert "场所类型可用：school（中小学）" in capsys.readouterr().err
     results = tmp_path / "results.xlsx"
     assert main(["sweep-campaign", "results", sweep.sweep_id, "--out", str(results),
                  "--store", spec]) == 0  # fmt: skip

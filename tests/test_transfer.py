@@ -61,7 +61,9 @@ def test_cli_import_children_dry_run_report_and_repeat(store, demo_frames, tmp_p
     assert list(report.columns) == ["行号", "列", "问题", "处理办法", "级别"]
     assert report.iloc[0]["行号"] == "3" and report.iloc[0]["列"] == "身份证号"
     assert store.count("children") == 4
-    assert main(["import", "children", str(tmp_path / "nope.xlsx"), "--store", _spec(store)]) == 2
+    with pytest.raises(SystemExit) as exit_:  # refused by the parser, before the store opens
+        main(["import", "children", str(tmp_path / "nope.xlsx"), "--store", _spec(store)])
+    assert exit_.value.code == 2 and "找不到文件" in capsys.readouterr().err
 
 
 def test_cli_import_layer_with_a_type_for_the_whole_file(store, demo_frames, tmp_path, capsys,
