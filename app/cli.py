@@ -264,14 +264,25 @@ def _password(env: str, prompt: str, confirm: bool = False) -> str:
     if value:
         return value
     try:
-        value = getpass.getpass(prompt)
-        if confirm and getpass.getpass("再输入一次：") != value:
+        value = _typed(prompt)
+        if confirm and _typed("再输入一次：") != value:
             raise AccountError("两次输入的口令不一致")
     except EOFError:  # no terminal and nothing piped in (a service, a script, nohup)
         raise AccountError(
             f"没有可以输入口令的终端：请在终端窗口里运行此命令，或先设置环境变量 {env}"
         ) from None
     return value
+
+
+def _typed(prompt: str) -> str:
+    """A password typed at the terminal without echo; without a terminal, a line piped in
+    (getpass would print an English warning first); EOFError when there is neither."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\r\n")
 
 
 def _as_user(store, username: str | None):
@@ -291,10 +302,12 @@ def _user(args: argparse.Namespace) -> int:
         accounts = store.accounts()
         name = getattr(args, "username", None)
         if args.user_command == "add":
+            accounts.check_new(name, args.role, args.scope)  # before asking for a password
             password = _password("SHOUHU_NEW_PASSWORD", f"为 {name} 设置口令：", confirm=True)
             accounts.add_user(name, args.role, args.scope, password, args.display_name)
             print(f"已新建账号 {name}（{ROLES[args.role]}，管辖范围 {'、'.join(args.scope)}）")
         elif args.user_command == "passwd":
+            accounts.require(name)
             accounts.set_password(name, _password("SHOUHU_NEW_PASSWORD", "新口令：", True))
             print(f"已重设 {name} 的口令")
         elif args.user_command == "first-admin":

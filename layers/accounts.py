@@ -53,6 +53,10 @@ def check_password(password: str) -> None:
         raise AccountError("口令不能只由数字或只由字母组成")
 
 
+def _no_such(username: str) -> str:
+    return f"没有登录名为“{username}”的账号"
+
+
 class Accounts:
     """Users and audit rows in one database (an SQLAlchemy engine)."""
 
@@ -70,19 +74,10 @@ class Accounts:
         display_name: str | None = None,
         by: str = "cli",
     ) -> None:
-        username = (username or "").strip()
-        if not username:
-            raise AccountError("登录名不能为空")
-        try:
-            check_scope(role, codes)
-        except ValueError as exc:
-            raise AccountError(str(exc)) from exc
+        username = self.check_new(username, role, codes)
         check_password(password)
         with self.engine.begin() as con:
-            exists = con.execute(
-                sa.select(USERS.c.username).where(USERS.c.username == username)
-            ).first()
-            if exists:
+            if self._exists(con, username):
                 raise AccountError(f"登录名“{username}”已存在")
             con.execute(
                 USERS.insert().values(
@@ -98,6 +93,32 @@ class Accounts:
             )
             _audit(con, by, "user_add", record_id=username, detail={"role": role, "codes": codes})
 
+    def check_new(self, username: str, role: str, codes: list[str]) -> str:
+        """The login name of a new account (stripped), or AccountError saying what is wrong:
+        checked before a password is asked for, and again by add_user."""
+        username = (username or "").strip()
+        if not username:
+            raise AccountError("登录名不能为空")
+        try:
+            check_scope(role, codes)
+        except ValueError as exc:
+            raise AccountError(str(exc)) from exc
+        with self.engine.connect() as con:
+            if self._exists(con, username):
+                raise AccountError(f"登录名“{username}”已存在")
+        return username
+
+    def require(self, username: str) -> None:
+        """AccountError unless the account exists (before asking for its new password)."""
+        with self.engine.connect() as con:
+            if not self._exists(con, username):
+                raise AccountError(_no_such(username))
+
+    @staticmethod
+    def _exists(con, username: str) -> bool:
+        query = sa.select(USERS.c.username).where(USERS.c.username == username)
+        return con.execute(query).first() is not None
+
     def set_password(self, username: str, password: str, by: str = "cli") -> None:
         check_password(password)
         with self.engine.begin() as con:
@@ -107,7 +128,7 @@ class Accounts:
                 .values(password_hash=_HASHER.hash(password), failed_logins=0, locked_until=None)
             ).rowcount
             if not done:
-                raise AccountError(f"没有登录名为“{username}”的账号")
+                raise AccountError(_no_such(username))
             _audit(con, by, "user_passwd", record_id=username)
 
     def set_disabled(self, username: str, disabled: bool = True, by: str = "cli") -> None:
@@ -116,7 +137,7 @@ class Accounts:
                 USERS.update().where(USERS.c.username == username).values(disabled=disabled)
             ).rowcount
             if not done:
-                raise AccountError(f"没有登录名为“{username}”的账号")
+                raise AccountError(_no_such(username))
             _audit(con, by, "user_disable", record_id=username, detail={"disabled": disabled})
 
     def users(self) -> pd.DataFrame:

@@ -389,3 +389,36 @@ def test_first_admin_without_a_terminal_says_how_to_give_the_password(fresh_demo
     assert GeoPackageStore(path).accounts().count_users() == 0
     given = first_admin(SHOUHU_NEW_PASSWORD=PASSWORD)
     assert given.returncode == 0 and GeoPackageStore(path).accounts().count_users() == 1
+
+
+def test_cli_password_is_asked_only_after_the_account_is_checked(
+    fresh_demo_gpkg, demo_frames, monkeypatch, capsys
+):
+    """Without SHOUHU_NEW_PASSWORD the password is read from the terminal or a pipe, and only
+    once the name, role and scope are known to be right: a typo is not found after typing a
+    password twice. With neither terminal nor pipe, one Chinese message (no English warning)."""
+    import io
+
+    from app.cli import main
+    from layers.store.gpkg import GeoPackageStore
+
+    monkeypatch.delenv("SHOUHU_NEW_PASSWORD", raising=False)
+    mine = _villages(demo_frames)[0]
+    args = ["--store", str(fresh_demo_gpkg)]
+    add = ["user", "add", "d2", "--role", "village_director", "--scope", mine, *args]
+
+    def run(argv, typed):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+        code = main(argv)
+        return code, capsys.readouterr().err, sys.stdin.read()
+
+    code, err, unread = run(["user", "passwd", "nobody", *args], f"{PASSWORD}\n{PASSWORD}\n")
+    assert code == 2 and "没有登录名为“nobody”的账号" in err and unread == f"{PASSWORD}\n" * 2
+    code, err, unread = run(add, "")
+    assert code == 2 and "没有可以输入口令的终端" in err and "Warning" not in err
+    code, err, unread = run(add, f"{PASSWORD}\nanother-one-42\n")
+    assert code == 2 and "两次输入的口令不一致" in err
+    assert run(add, f"{PASSWORD}\n{PASSWORD}\n")[0] == 0
+    assert GeoPackageStore(fresh_demo_gpkg).accounts().authenticate("d2", PASSWORD).username == "d2"
+    code, err, unread = run(add, f"{PASSWORD}\n{PASSWORD}\n")
+    assert code == 2 and "登录名“d2”已存在" in err and unread == f"{PASSWORD}\n" * 2
