@@ -6,23 +6,22 @@ import argparse
 import datetime as dt
 
 from app.cli_args import code_arg, date_arg, township_arg
-from geo import vocab
 
 
 def radius_type_arg(text: str) -> tuple[str, str]:
     """“类型=米” of `--radius-type`: the facility type by its code or its Chinese name (幼儿园),
     and the metres as written (checked with the other radii)."""
+    from geo.sweep import SweepError, facility_type
+
     name, sep, metres = text.partition("=")
-    name = name.strip()
-    by_label = {label: code for code, label in vocab.FACILITY_TYPES.items()}
-    code = name if name in vocab.FACILITY_TYPES else by_label.get(name)
-    if not sep or code is None:
-        known = "、".join(f"{c}（{label}）" for c, label in vocab.FACILITY_TYPES.items())
+    if not sep:
         raise argparse.ArgumentTypeError(
-            f"“{text}”不对：应写成 场所类型=米，如 kindergarten=300 或 幼儿园=300；"
-            f"场所类型可用：{known}"
+            f"“{text}”不对：应写成 场所类型=米，如 kindergarten=300 或 幼儿园=300"
         )
-    return code, metres.strip()
+    try:
+        return facility_type(name), metres.strip()
+    except SweepError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_parsers(sub, store_arg) -> None:

@@ -52,11 +52,20 @@ def radii(by_type: dict[str, float] | None = None, default: float = DEFAULT_RADI
     """Radius per facility type: the default for every type, with per-type settings."""
     out = {t: check_radius(default) for t in vocab.FACILITY_TYPES}
     for ftype, radius in (by_type or {}).items():
-        if ftype not in vocab.FACILITY_TYPES:
-            known = "、".join(f"{c}（{label}）" for c, label in vocab.FACILITY_TYPES.items())
-            raise SweepError(f"未知的场所类型“{ftype}”，可用：{known}")
-        out[ftype] = check_radius(radius)
+        out[facility_type(ftype)] = check_radius(radius)
     return out
+
+
+def facility_type(name: str) -> str:
+    """The facility type code for a code or its Chinese name (幼儿园 → kindergarten)."""
+    name = str(name).strip()
+    if name in vocab.FACILITY_TYPES:
+        return name
+    for code, label in vocab.FACILITY_TYPES.items():
+        if name == label:
+            return code
+    known = "、".join(f"{c}（{label}）" for c, label in vocab.FACILITY_TYPES.items())
+    raise SweepError(f"未知的场所类型“{name}”，可用：{known}")
 
 
 def direction(dx: float, dy: float) -> str:

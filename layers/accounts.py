@@ -57,6 +57,10 @@ def _no_such(username: str) -> str:
     return f"没有登录名为“{username}”的账号"
 
 
+def _taken(username: str) -> str:
+    return f"登录名“{username}”已存在"
+
+
 class Accounts:
     """Users and audit rows in one database (an SQLAlchemy engine)."""
 
@@ -78,7 +82,7 @@ class Accounts:
         check_password(password)
         with self.engine.begin() as con:
             if self._exists(con, username):
-                raise AccountError(f"登录名“{username}”已存在")
+                raise AccountError(_taken(username))
             con.execute(
                 USERS.insert().values(
                     username=username,
@@ -105,7 +109,7 @@ class Accounts:
             raise AccountError(str(exc)) from exc
         with self.engine.connect() as con:
             if self._exists(con, username):
-                raise AccountError(f"登录名“{username}”已存在")
+                raise AccountError(_taken(username))
         return username
 
     def require(self, username: str) -> None:

@@ -193,11 +193,12 @@ def test_printable_sheet_and_cli(swept, tmp_path, capsys):
     assert main(["sweep", "--radius-m", "500", "--radius-type", "中小学=100", "--as-of",
                  "2026-07-01", "--out", str(by_label), "--store", spec]) == 0  # fmt: skip
     assert pd.read_csv(by_label).equals(narrowed)
-    for bad in ("casino=100", "school"):
+    for bad, message in (("casino=100", "可用：school（中小学）、kindergarten（幼儿园）"),
+                         ("school", "应写成 场所类型=米")):  # fmt: skip
         with pytest.raises(SystemExit) as exit_:
             main(["sweep", "--radius-type", bad, "--out", str(small), "--store", spec])
         assert exit_.value.code == 2
-        assert "场所类型可用：school（中小学）" in capsys.readouterr().err
+        assert message in capsys.readouterr().err
     results = tmp_path / "results.xlsx"
     assert main(["sweep-campaign", "results", sweep.sweep_id, "--out", str(results),
                  "--store", spec]) == 0  # fmt: skip
