@@ -57,13 +57,13 @@ def radii(by_type: dict[str, float] | None = None, default: float = DEFAULT_RADI
 
 
 def facility_type(name: str) -> str:
-    """The facility type code for a code or its Chinese name (幼儿园 → kindergarten)."""
+    """The facility type code for a code, its Chinese name or another word staff write for it
+    (幼儿园 → kindergarten, 学校 → school), as file imports read them."""
     name = str(name).strip()
-    if name in vocab.FACILITY_TYPES:
-        return name
-    for code, label in vocab.FACILITY_TYPES.items():
-        if name == label:
-            return code
+    words = vocab.words_for("facility_type", vocab.FACILITY_TYPES)
+    code = words.get(name) or words.get(name.lower())
+    if code is not None:
+        return code
     known = "、".join(f"{c}（{label}）" for c, label in vocab.FACILITY_TYPES.items())
     raise SweepError(f"未知的场所类型“{name}”，可用：{known}")
 

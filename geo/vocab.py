@@ -136,3 +136,24 @@ def split_codes(value: object) -> list[str]:
 def join_codes(codes: list[str] | tuple[str, ...]) -> str:
     """Join codes into the stored multi-value form."""
     return MULTI_SEPARATOR.join(codes)
+
+
+# Words staff write for a code besides its label (学校 for school, 塘 for pond), per column.
+VALUE_WORDS: dict[str, dict[str, str]] = {
+    "water_type": {"河": "river", "河道": "river", "溪": "river", "溪沟": "river",
+                   "沟渠": "river", "江": "river", "塘": "pond", "山坪塘": "pond", "鱼塘": "pond",
+                   "水塘": "pond", "库": "reservoir", "坝": "dam", "拦河坝": "dam", "堰": "dam"},
+    "facility_type": {"学校": "school", "小学": "school", "中学": "school", "初中": "school",
+                      "托儿所": "kindergarten", "暑托班": "summer_daycare",
+                      "未保站": "protection_station", "儿童福利院": "childrens_home"},
+    "hazard_type": {"危险墙体": "dangerous_wall", "危旧房": "dilapidated_building",
+                    "排水堵塞": "blocked_drainage"},
+    "hazard_grade": {"较高": "high", "较大": "high", "一般": "medium", "较低": "low"},
+}  # fmt: skip
+
+
+def words_for(column: str, choices: dict[str, str]) -> dict[str, str]:
+    """Every word that names a code of `column` (`choices`: code -> label): the codes, their
+    labels and the other words of VALUE_WORDS. Look a word up as written, then lower-cased."""
+    return {**VALUE_WORDS.get(column, {}), **{k: k for k in choices},
+            **{label: code for code, label in choices.items()}}  # fmt: skip

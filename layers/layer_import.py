@@ -50,21 +50,6 @@ COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
     "township_name": ("乡镇", "乡镇(街道)", "乡镇（街道）", "街道", "township"),
 }  # fmt: skip
 ID_SYNONYMS = ("编号", "id", "fid", "objectid", "bh", "code_id", "要素编号")
-VALUE_WORDS: dict[str, dict[str, str]] = {
-    "water_type": {**{v: k for k, v in vocab.WATER_TYPES.items()},
-                   "河": "river", "河道": "river", "溪": "river", "溪沟": "river", "沟渠": "river",
-                   "江": "river", "塘": "pond", "山坪塘": "pond", "鱼塘": "pond", "水塘": "pond",
-                   "库": "reservoir", "坝": "dam", "拦河坝": "dam", "堰": "dam"},
-    "facility_type": {**{v: k for k, v in vocab.FACILITY_TYPES.items()},
-                      "学校": "school", "小学": "school", "中学": "school", "初中": "school",
-                      "托儿所": "kindergarten", "暑托班": "summer_daycare",
-                      "未保站": "protection_station", "儿童福利院": "childrens_home"},
-    "hazard_type": {**{v: k for k, v in vocab.POINT_HAZARD_TYPES.items()},
-                    "危险墙体": "dangerous_wall", "危旧房": "dilapidated_building",
-                    "排水堵塞": "blocked_drainage"},
-    "hazard_grade": {**{v: k for k, v in vocab.SLOPE_GRADES.items()},
-                     "较高": "high", "较大": "high", "一般": "medium", "较低": "low"},
-}  # fmt: skip
 TYPE_COLUMN = {
     "water_bodies": "water_type",
     "facilities": "facility_type",
@@ -291,8 +276,7 @@ def _choices(kind, values, problems, mapping) -> None:
     for col in layer.columns:
         if not col.choices or col.name not in values:
             continue
-        words = {**VALUE_WORDS.get(col.name, {}), **{k: k for k in col.choices}}
-        words.update({v: k for k, v in col.choices.items()})
+        words = vocab.words_for(col.name, col.choices)
         for i, value in values[col.name].items():
             if value is None:
                 continue

@@ -13,7 +13,15 @@ import shapely
 
 from app import sweep_service as svc
 from app.cli import main
-from geo.sweep import AT_FACILITY, SweepError, check_radius, direction, hazards_around, radii
+from geo.sweep import (
+    AT_FACILITY,
+    SweepError,
+    check_radius,
+    direction,
+    facility_type,
+    hazards_around,
+    radii,
+)
 
 EPSG = 32648
 
@@ -254,3 +262,12 @@ def test_a_hazard_recorded_on_site_joins_the_checklist(swept):
     assert row["direction"] == "东" and 30 < row["distance_m"] < 70
     with pytest.raises(SweepError, match="不在任何村界内"):
         svc.record_point_hazard(staff, "other", "x", 116.4, 39.9, "", dt.date(2026, 7, 5), [])
+
+
+def test_a_facility_type_is_read_as_file_imports_read_it():
+    """--radius-type names a type by code, label or another word staff write (the same words
+    a layer import accepts), and an unknown word lists the types."""
+    assert facility_type("school") == facility_type("中小学") == facility_type("学校") == "school"
+    assert facility_type(" Kindergarten ") == facility_type("幼儿园") == "kindergarten"
+    with pytest.raises(SweepError, match="可用：school（中小学）"):
+        facility_type("网吧")
