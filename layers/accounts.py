@@ -53,6 +53,18 @@ def check_password(password: str) -> None:
         raise AccountError("口令不能只由数字或只由字母组成")
 
 
+def _new_account(username: str, role: str, codes: list[str]) -> str:
+    """The stripped login name, once name, role and scope are right (AccountError if not)."""
+    username = (username or "").strip()
+    if not username:
+        raise AccountError("登录名不能为空")
+    try:
+        check_scope(role, codes)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from exc
+    return username
+
+
 def _no_such(username: str) -> str:
     return f"没有登录名为“{username}”的账号"
 
@@ -78,9 +90,9 @@ class Accounts:
         display_name: str | None = None,
         by: str = "cli",
     ) -> None:
-        username = self.check_new(username, role, codes)
+        username = _new_account(username, role, codes)
         check_password(password)
-        with self.engine.begin() as con:
+        with self.engine.begin() as con:  # taken? asked in the transaction that inserts
             if self._exists(con, username):
                 raise AccountError(_taken(username))
             con.execute(
@@ -98,15 +110,10 @@ class Accounts:
             _audit(con, by, "user_add", record_id=username, detail={"role": role, "codes": codes})
 
     def check_new(self, username: str, role: str, codes: list[str]) -> str:
-        """The login name of a new account (stripped), or AccountError saying what is wrong:
-        checked before a password is asked for, and again by add_user."""
-        username = (username or "").strip()
-        if not username:
-            raise AccountError("登录名不能为空")
-        try:
-            check_scope(role, codes)
-        except ValueError as exc:
-            raise AccountError(str(exc)) from exc
+        """The login name of a new account (stripped), or AccountError saying what is wrong
+        (name, role and scope, not taken): for a caller to check before asking for a
+        password; add_user checks the same itself."""
+        username = _new_account(username, role, codes)
         with self.engine.connect() as con:
             if self._exists(con, username):
                 raise AccountError(_taken(username))
