@@ -55,10 +55,10 @@ def run(args: argparse.Namespace, as_user) -> int:
     from app.services import open_checked_store
 
     if args.command == "sessions" and args.sessions_command == "template":
-        from layers.export import write_bytes
+        from layers.export import WORKBOOK, write_bytes
         from layers.session_import import template_bytes
 
-        write_bytes(template_bytes(), args.out, (".xlsx",))
+        write_bytes(template_bytes(), args.out, WORKBOOK)
         print(f"已写出宣讲记录模板 {args.out}")
         return 0
     with open_checked_store(args.store) as base:
@@ -94,9 +94,9 @@ def _coverage(store, args) -> int:
 def _report(store, args) -> int:
     from app.coverage_service import compute_coverage
     from layers.coverage_report import report_bytes
-    from layers.export import check_target, write_bytes
+    from layers.export import WORKBOOK, check_target, write_bytes
 
-    check_target(args.out, (".xlsx",))  # before any work
+    check_target(args.out, WORKBOOK)  # before any work
     as_of = args.as_of or dt.date.today()
     result = compute_coverage(store, as_of, args.campaign, [args.township])
     if result.coverage.empty:
@@ -105,7 +105,7 @@ def _report(store, args) -> int:
     townships = store.read_layer("townships")
     names = dict(zip(townships["township_code"], townships["name"], strict=True))
     report = report_bytes(result, args.township, names.get(args.township, ""))
-    write_bytes(report, args.out, (".xlsx",))
+    write_bytes(report, args.out, WORKBOOK)
     print(f"已写入 {args.out}：{len(result.coverage)} 个村（社区）")
     return 0
 

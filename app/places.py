@@ -51,7 +51,8 @@ def resolve(store, codes: list[str] | None, lengths: tuple[int, ...] = (6, 9, 12
     if problems:
         raise PlaceError("；".join(problems))
     villages = store.read_layer("villages", columns=["township_code", "county_code"])
-    unknown = [c for c in codes if c not in set(villages[CODE_COLUMNS[len(c)]])]
+    known = {n: set(villages[column]) for n, column in CODE_COLUMNS.items()}
+    unknown = [c for c in codes if c not in known[len(c)]]
     if unknown:
         named = "、".join(f"{c}（{_LEVEL[len(c)]}）" for c in unknown[:5])
         raise PlaceError(

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, as_user) -> int:
     from app import sweep_service as svc
     from app.places import resolve_args
     from app.services import open_checked_store
-    from layers.export import check_target, write_bytes, write_table
+    from layers.export import WORKBOOK, check_target, write_bytes, write_table
 
     with open_checked_store(args.store) as base:
         store = as_user(base, args.user)
@@ -85,10 +85,10 @@ def run(args: argparse.Namespace, as_user) -> int:
             return 0
         from layers.sweep_sheets import results_xlsx
 
-        check_target(args.out, (".xlsx",))  # before any work
+        check_target(args.out, WORKBOOK)  # before any work
         sweep = svc.pick_sweep(store, dt.date.today(), args.sweep_id)
         items = svc.ensure_checklists(store, sweep)
         facilities = store.read_layer("facilities", village_codes=list(sweep.scope_codes))
-        write_bytes(results_xlsx(items, facilities, sweep), args.out, (".xlsx",))
+        write_bytes(results_xlsx(items, facilities, sweep), args.out, WORKBOOK)
         print(f"已写入 {args.out}：{items['facility_id'].nunique()} 个场所，{len(items)} 个排查项")
         return 0

@@ -18,6 +18,7 @@ import pandas as pd
 from layers.errors import StoreError
 
 FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".geojson": "GeoJSON", ".gpkg": "GeoPackage"}
+WORKBOOK = (".xlsx",)  # files laid out as Excel workbooks (ledgers, report forms, templates)
 
 
 def check_target(path: str | os.PathLike, formats: Iterable[str] = FORMATS) -> Path:
