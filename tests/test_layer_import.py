@@ -21,6 +21,7 @@ from geo.crs import bd09_to_gcj02, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from layers.geofile import GeoFileError, read_geofile
 from layers.layer_import import apply_layer, plan_layer
 from tests.conftest import ROOT
+from tests.test_store_contract import edit_without_gdal
 
 
 def _realdata() -> Path:
@@ -420,8 +421,6 @@ def test_a_layer_another_program_recreates_is_counted_again_after_the_next_write
     """A GDAL program that overwrites a layer re-creates its table without the change counter's
     triggers: its own overwrite still changes the revision (GDAL's last_change), and the app's
     next write puts the triggers back, so a later in-place edit counts again."""
-    import sqlite3
-
     import pyogrio
 
     from layers.store.gpkg import GeoPackageStore
@@ -433,16 +432,10 @@ def test_a_layer_another_program_recreates_is_counted_again_after_the_next_write
     overwritten = store.data_revision(["water_bodies"])
     assert overwritten != before
 
-    def edit_in_place(name: str) -> None:  # as a SpatiaLite-based tool would, not through GDAL
-        with sqlite3.connect(fresh_demo_gpkg) as con:
-            for function in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
-                con.create_function(function, 1, lambda blob: None)
-            sql = "UPDATE water_bodies SET name = ? WHERE water_id = ?"
-            assert con.execute(sql, (name, waters["water_id"].iloc[0])).rowcount == 1
-
     store.write_layers({"facilities": demo_frames["facilities"].head(1)}, upsert=True)
     written = store.data_revision(["water_bodies"])
-    edit_in_place("改过名的塘")
+    sql = "UPDATE water_bodies SET name = ? WHERE water_id = ?"
+    assert edit_without_gdal(fresh_demo_gpkg, sql, ("改过名的塘", waters["water_id"].iloc[0])) == 1
     assert store.data_revision(["water_bodies"]) not in (overwritten, written)
 
 

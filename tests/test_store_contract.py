@@ -12,6 +12,18 @@ from layers.errors import StoreError
 BBOX = (107.09, 29.89, 107.11, 29.91)
 
 
+def edit_without_gdal(path, sql: str, params: tuple = ()) -> int:
+    """Run `sql` on a GeoPackage as a SpatiaLite-based tool would, not through GDAL (it brings
+    the SQL functions GDAL's R-tree triggers name; plain SQLite cannot write a spatial layer).
+    Returns the rows changed."""
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        for function in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+            con.create_function(function, 1, lambda blob: None)
+        return con.execute(sql, params).rowcount
+
+
 def _assert_same(expected: pd.DataFrame, got: pd.DataFrame, key: str) -> None:
     expected = expected.sort_values(key).reset_index(drop=True)
     got = got.sort_values(key).reset_index(drop=True)
@@ -193,14 +205,8 @@ def test_data_revision_changes_with_every_write_of_its_layers(store, demo_frames
         row["water_id"] = "QGIS-1"
         pyogrio.write_dataframe(row, store.path, layer="water_bodies", append=True)
         changed()
-        import sqlite3
-
-        # An editor that does not go through GDAL (SpatiaLite-based tools: they bring the SQL
-        # functions GDAL's R-tree triggers name) renames one in place: the same row count and no
-        # new last_change, so only the file's own change counters can tell.
-        with sqlite3.connect(store.path) as con:
-            for function in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
-                con.create_function(function, 1, lambda blob: None)
-            sql = "UPDATE water_bodies SET name = '改名' WHERE water_id = 'QGIS-1'"
-            assert con.execute(sql).rowcount == 1
+        # An editor that does not go through GDAL renames one in place: the same row count and
+        # no new last_change, so only the file's own change counters can tell.
+        sql = "UPDATE water_bodies SET name = '改名' WHERE water_id = 'QGIS-1'"
+        assert edit_without_gdal(store.path, sql) == 1
     changed()
