@@ -121,11 +121,12 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
         import sqlalchemy as sa
 
         from app.risk_service import compute_risk
+        from geo.vocab import WATER_TYPES
         from layers.store.pg_proximity import PAIRS_SQL, radius_params, within_condition
         from layers.store.postgis import PostGISStore
 
         pg = PostGISStore(url)  # the same connections (and settings) for ours and the baselines
-        radius = {t: RADIUS_M for t in ("river", "pond", "reservoir", "dam")}
+        radius = dict.fromkeys(WATER_TYPES, RADIUS_M)
         joins = {
             "pg_ours_pairs": PAIRS_SQL.format(where="", within=within_condition(radius)),
             "pg_plain_dwithin": PLAIN_JOIN_SQL,
