@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from app import education_cli, patrol_cli, sweep_cli, transfer_cli
-from app.cli_args import Parser, code_arg, date_arg
+from app.cli_args import Parser, code_arg, date_arg, labelled
 from app.places import PlaceError, resolve_args
 from geo.coverage import CampaignError
 from geo.crs import CRSError, analysis_crs
@@ -45,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="生成虚构的示范乡镇数据")
     demo.add_argument("--out", required=True, help=".gpkg 文件路径或 postgresql:// 地址")
     demo.add_argument("--seed", type=int, default=1, help="随机种子（同一种子结果相同）")
-    demo.add_argument("--scale", choices=["town", "county", "province"], default="town")
+    demo.add_argument(
+        "--scale",
+        choices=["town", "county", "province"],
+        default="town",
+        help="规模：town（一个乡镇，默认）、county（一个县，约 10 万户）、province（约 100 万户）",
+    )
     demo.add_argument(
         "--replace", action="store_true", help="目标已有文件或数据时，用示范数据整个替换它"
     )
@@ -57,15 +62,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="启动网页应用")
     _store_arg(serve)
-    serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--address", default=None)
+    serve.add_argument("--port", type=int, default=None, help="网页端口（默认 8501）")
+    serve.add_argument(
+        "--address",
+        default=None,
+        help="监听地址（默认 127.0.0.1 仅本机；0.0.0.0 让办公室局域网也能访问）",
+    )
 
     layers = sub.add_parser("layers", help="列出各图层记录数")
     _store_arg(layers)
 
     risk = sub.add_parser("risk", help="计算每户/每名儿童的风险等级并导出清单")
     _store_arg(risk)
-    risk.add_argument("--level", choices=["household", "child"], default="household")
+    risk.add_argument(
+        "--level",
+        choices=["household", "child"],
+        default="household",
+        help="清单：household 每户一行（默认），child 每名儿童一行",
+    )
     risk.add_argument(
         "--as-of", type=date_arg, default=None, help="计算日期 YYYY-MM-DD（默认今天）"
     )
@@ -84,15 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="账号管理：add 新建、passwd 改口令、disable 停用、list 列出")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="新建账号（口令取 SHOUHU_NEW_PASSWORD 或提示输入）")
-    add.add_argument("username")
-    add.add_argument("--role", required=True, choices=list(ROLES), help="角色")
+    add.add_argument("username", help="登录名")
+    add.add_argument("--role", required=True, choices=list(ROLES), help=f"角色：{labelled(ROLES)}")
     add.add_argument("--scope", required=True, nargs="+", help="管辖范围：县、乡镇或村的区划代码")
-    add.add_argument("--display-name", default=None)
+    add.add_argument("--display-name", default=None, help="姓名或称呼（可不填）")
     passwd = user_sub.add_parser("passwd", help="重设口令（同时解除锁定）")
-    passwd.add_argument("username")
+    passwd.add_argument("username", help="登录名")
     disable = user_sub.add_parser("disable", help="停用账号（--enable 恢复）")
-    disable.add_argument("username")
-    disable.add_argument("--enable", action="store_true")
+    disable.add_argument("username", help="登录名")
+    disable.add_argument("--enable", action="store_true", help="恢复已停用的账号")
     listing = user_sub.add_parser("list", help="列出账号")
     first = user_sub.add_parser(
         "first-admin", help="还没有任何账号时，为数据所在的县新建第一个管理员 admin（提示输入口令）"
@@ -109,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(app_role)
     db_crs = db_sub.add_parser("crs", help="查看或设置分析坐标系（米制投影）")
     _store_arg(db_crs)
-    db_crs.add_argument("--set", type=int, default=None, metavar="EPSG")
+    db_crs.add_argument(
+        "--set", type=int, default=None, metavar="EPSG", help="设为这个 EPSG 代码的投影坐标系"
+    )
     transfer_cli.add_parsers(sub, _store_arg)
     education_cli.add_parsers(sub, _store_arg)
     patrol_cli.add_parsers(sub, _store_arg)

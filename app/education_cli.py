@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from app.cli_args import code_arg, date_arg, input_file_arg, township_arg, year_arg
+from app.cli_args import code_arg, date_arg, input_file_arg, labelled, township_arg, year_arg
 from geo import vocab
 
 
@@ -20,29 +20,46 @@ def add_parsers(sub, store_arg) -> None:
     )
     rep = sub.add_parser("coverage-report", help="8月20日报送用的乡镇宣讲情况表（Excel）")
     rep.add_argument("--township", type=township_arg, required=True, help="乡镇（街道）代码")
-    rep.add_argument("--as-of", type=date_arg, default=None)
-    rep.add_argument("--campaign", default=None)
+    rep.add_argument("--as-of", type=date_arg, default=None, help="统计日期 YYYY-MM-DD（默认今天）")
+    rep.add_argument("--campaign", default=None, help="专项行动编号（默认当年最新的）")
     rep.add_argument("--out", required=True, help=".xlsx 文件")
     ses = sub.add_parser("sessions", help="宣讲记录：import 从模板导入，template 下载模板")
     ses_sub = ses.add_subparsers(dest="sessions_command", required=True)
     imp = ses_sub.add_parser("import", help="从 Excel/CSV 模板导入宣讲记录（全部成功才写入）")
-    imp.add_argument("file", type=input_file_arg, metavar="文件")
-    imp.add_argument("--campaign", default=None)
-    imp.add_argument("--dry-run", action="store_true")
+    imp.add_argument(
+        "file", type=input_file_arg, metavar="文件", help="填好的模板（.xlsx 或 .csv）"
+    )
+    imp.add_argument("--campaign", default=None, help="记入哪个专项行动（默认当年最新的）")
+    imp.add_argument("--dry-run", action="store_true", help="只检查并列出将要的变化，不写入")
     tpl = ses_sub.add_parser("template", help="写出宣讲记录模板")
-    tpl.add_argument("--out", required=True)
+    tpl.add_argument("--out", required=True, help="模板文件（.xlsx）")
     camp = sub.add_parser("campaign", help="专项行动设置：add 新建/修改，list 列出")
     camp_sub = camp.add_subparsers(dest="campaign_command", required=True)
     add = camp_sub.add_parser("add", help="新建或修改专项行动（日期是设置，不写死在程序里）")
-    add.add_argument("campaign_id")
-    add.add_argument("--name", required=True)
-    add.add_argument("--year", type=year_arg, required=True)
+    add.add_argument("campaign_id", help="专项行动编号；写已有的编号即修改它")
+    add.add_argument("--name", required=True, help="名称，如 2026 年暑期安全专项行动")
+    add.add_argument("--year", type=year_arg, required=True, help="年份，如 2026")
     add.add_argument("--deadline", type=date_arg, default=None, help="默认当年 8 月 15 日")
     add.add_argument("--report-due", type=date_arg, default=None, help="默认当年 8 月 20 日")
-    add.add_argument("--min-sessions", type=int, default=1)
-    add.add_argument("--forms", nargs="+", default=["lecture"], choices=list(vocab.SESSION_FORMS))
-    add.add_argument("--topics", nargs="+", default=list(vocab.SESSION_TOPICS),
-                     choices=list(vocab.SESSION_TOPICS))  # fmt: skip
+    add.add_argument(
+        "--min-sessions", type=int, default=1, help="每村至少宣讲几场才算完成（默认 1）"
+    )
+    add.add_argument(
+        "--forms",
+        nargs="+",
+        default=["lecture"],
+        choices=list(vocab.SESSION_FORMS),
+        metavar="形式",
+        help=f"计入完成的宣讲形式（默认只计集中讲座）：{labelled(vocab.SESSION_FORMS)}",
+    )
+    add.add_argument(
+        "--topics",
+        nargs="+",
+        default=list(vocab.SESSION_TOPICS),
+        choices=list(vocab.SESSION_TOPICS),
+        metavar="主题",
+        help=f"计入的主题（默认全部）：{labelled(vocab.SESSION_TOPICS)}",
+    )
     add.add_argument("--scope", nargs="+", type=township_arg, required=True, help="乡镇代码")
     camp_sub.add_parser("list", help="列出专项行动")
     for parser in (cov, rep, imp, add, camp_sub.choices["list"]):

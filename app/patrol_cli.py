@@ -26,9 +26,9 @@ def add_parsers(sub, store_arg) -> None:
     )
     psub = patrol.add_subparsers(dest="patrol_command", required=True)
     plan = psub.add_parser("plan", help="按优先级为 N 个巡查组排定路线")
-    plan.add_argument("--date", type=date_arg, required=True)
-    plan.add_argument("--teams", type=int, required=True)
-    plan.add_argument("--stops-per-team", type=int, default=8)
+    plan.add_argument("--date", type=date_arg, required=True, help="巡查日期 YYYY-MM-DD")
+    plan.add_argument("--teams", type=int, required=True, help="巡查组数")
+    plan.add_argument("--stops-per-team", type=int, default=8, help="每组巡查的水域个数（默认 8）")
     plan.add_argument("--base", type=_lonlat, nargs="*", default=None,
                       help="出发点 经度,纬度（WGS84），一个或每组一个")  # fmt: skip
     plan.add_argument("--out", required=True, help="plan.xlsx 或 plan.csv")
@@ -38,14 +38,18 @@ def add_parsers(sub, store_arg) -> None:
     )
     plan.add_argument("--no-save", action="store_true", help="不把计划记入巡查记录")
     record = psub.add_parser("record", help="登记填好的巡查单（全部正确才写入）")
-    record.add_argument("file", type=input_file_arg, metavar="文件")
-    record.add_argument("--dry-run", action="store_true")
+    record.add_argument("file", type=input_file_arg, metavar="文件", help="填好的巡查单（.xlsx）")
+    record.add_argument("--dry-run", action="store_true", help="只检查并列出将要的变化，不写入")
     prio = psub.add_parser("priority", help="水域巡查优先级清单")
-    prio.add_argument("--as-of", type=date_arg, default=None)
-    prio.add_argument("--out", required=True)
-    prio.add_argument("--village", nargs="+", type=code_arg, default=None)
+    prio.add_argument(
+        "--as-of", type=date_arg, default=None, help="计算日期 YYYY-MM-DD（默认今天）"
+    )
+    prio.add_argument("--out", required=True, help="priority.csv 或 priority.xlsx")
+    prio.add_argument(
+        "--village", nargs="+", type=code_arg, default=None, help="只列这些村或乡镇代码"
+    )
     comp = psub.add_parser("compliance", help="巡查完成情况：计划与实际、超期未查、缺失未补")
-    comp.add_argument("--date", type=date_arg, required=True)
+    comp.add_argument("--date", type=date_arg, required=True, help="核对日期 YYYY-MM-DD")
     comp.add_argument(
         "--days", type=positive_int_arg, default=7, help="多少天内应至少巡查一次（默认 7）"
     )

@@ -10,9 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli_args import code_arg, input_file_arg
+from app.cli_args import code_arg, input_file_arg, labelled
 from geo.crs import SOURCE_SYSTEMS
 from layers import ledger
+from layers.geofile import FORMATS
 from layers.layer_import import KINDS
 
 EXPORT_KINDS = ("gpkg", "geojson", "kml", "ledger")
@@ -23,30 +24,52 @@ def add_parsers(sub, store_arg) -> None:
     imp = sub.add_parser("import", help="导入台账（儿童）或图层文件（全部成功才写入）")
     imp_sub = imp.add_subparsers(dest="import_command", required=True)
     children = imp_sub.add_parser("children", help="从 Excel/CSV 台账导入儿童和家庭户")
-    children.add_argument("file", type=input_file_arg, metavar="文件")
-    children.add_argument("--ledger", choices=list(ledger.LEDGERS), default=None,
-                          help="台账类型：未填儿童类别时按此归类")  # fmt: skip
+    children.add_argument(
+        "file", type=input_file_arg, metavar="文件", help="台账文件（.xlsx 或 .csv）"
+    )
+    children.add_argument(
+        "--ledger",
+        choices=list(ledger.LEDGERS),
+        default=None,
+        help="台账类型：left_behind（附件1 留守儿童）、difficulty（附件2 困境儿童）；"
+        "未填儿童类别时按此归类",
+    )
     layer = imp_sub.add_parser("layer", help="从 GIS 文件导入图层")
-    layer.add_argument("kind", choices=list(KINDS), help="目标图层")
-    layer.add_argument("file", type=input_file_arg, metavar="文件")
+    layer.add_argument("kind", choices=list(KINDS), help=f"目标图层：{labelled(KINDS)}")
+    layer.add_argument(
+        "file",
+        type=input_file_arg,
+        metavar="文件",
+        help=f"GIS 文件：{'、'.join(dict.fromkeys(FORMATS.values()))}",
+    )
     layer.add_argument("--set", action="append", default=[], metavar="列=值",
                        help="为全部要素指定某列的值，如 --set water_type=pond")  # fmt: skip
     for parser in (children, layer):
-        parser.add_argument("--crs", choices=list(SOURCE_SYSTEMS), default=None,
-                            help="文件坐标系（文件自带坐标系时可省略）")  # fmt: skip
+        parser.add_argument(
+            "--crs",
+            choices=list(SOURCE_SYSTEMS),
+            default=None,
+            help=f"文件坐标系（文件自带坐标系时可省略）：{labelled(SOURCE_SYSTEMS)}",
+        )
         parser.add_argument("--dry-run", action="store_true", help="只检查并列出将要的变化，不写入")
         parser.add_argument("--report", default=None, help="问题清单 CSV 的路径（默认在当前目录）")
         parser.add_argument("--user", default=None, help="以该账号的权限和管辖范围导入")
         store_arg(parser)
     exp = sub.add_parser("export", help="导出 GeoPackage、GeoJSON、KML 或 Excel 台账")
-    exp.add_argument("kind", choices=EXPORT_KINDS)
+    exp.add_argument(
+        "kind",
+        choices=EXPORT_KINDS,
+        help="格式：gpkg（全部图层）、geojson、kml（一个图层）、ledger（Excel 台账）",
+    )
     exp.add_argument(
         "what",
         nargs="?",
         default=None,
         help="geojson/kml：图层名；ledger：left_behind（附件1）或 difficulty（附件2）",
     )
-    exp.add_argument("--out", required=True)
+    exp.add_argument(
+        "--out", required=True, help="输出文件：.gpkg、.geojson、.kml 或 .xlsx，与格式相符"
+    )
     exp.add_argument(
         "--village", nargs="+", type=code_arg, default=None, help="只导出这些村或乡镇代码"
     )
