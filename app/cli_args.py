@@ -1,5 +1,6 @@
 """The CLI's parser and argument types shared by its command modules: Chinese messages on bad
-values and on argparse's own errors (a missing option, an unknown choice)."""
+values and on argparse's own errors (a missing option, an unknown choice), and help in Chinese,
+laid out by terminal columns."""
 
 from __future__ import annotations
 
@@ -128,7 +129,7 @@ class _Formatter(argparse.HelpFormatter):
         head = f"{prefix}{self._prog} "
         if _columns(line) <= width or not line.startswith(head):
             return line + "\n\n"
-        indent = " " * (_columns(head) if _columns(head) <= 0.75 * width else len(prefix))
+        indent = " " * (_columns(head) if _columns(head) <= 0.75 * width else _columns(prefix))
         lines, current = [], head.rstrip()
         for part in re.findall(r"\(.*?\)+(?=\s|$)|\[.*?\]+(?=\s|$)|\S+", line[len(head) :]):
             if _columns(current) + 1 + _columns(part) > width and current.strip():
