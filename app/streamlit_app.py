@@ -1,5 +1,7 @@
 """Streamlit entry point: only wires the pages (run via `shouhu serve` or `python -m app`)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from app import messages as M
@@ -39,4 +41,6 @@ else:
         st.caption(M.INTERNAL)
     # On every page, and on paper when a page is printed.
     st.markdown(f'<p class="shouhu-internal">{M.INTERNAL}</p>', unsafe_allow_html=True)
+# Streamlit's own English words in Chinese, and no unlogged table download (see the file).
+st.html(Path(__file__).parent / "static" / "shouhu.css")
 st.navigation(pages).run()

@@ -251,6 +251,12 @@ def test_child_register_downloads_masked_and_reveal_is_logged(app_url, page, dem
     page.get_by_role("button", name="显示完整信息（将记入审计日志）").click()
     page.get_by_text("正在显示完整个人信息").wait_for(timeout=30_000)
     assert _audit_rows("reveal", "director").iloc[0]["rows"] == len(mine)
+    # The table's own "Download as CSV" would take the names shown in full away unlogged (a
+    # director may not export them): only the page's download buttons are offered.
+    page.locator('[data-testid="stDataFrame"]').first.hover()
+    page.get_by_role("button", name="Search").wait_for(timeout=10_000)  # its toolbar is up
+    assert page.locator('button[aria-label="Download as CSV"]').count() == 1
+    assert not page.locator('button[aria-label="Download as CSV"]').is_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "children_revealed.png"), full_page=True)
     assert page.external_requests == []
@@ -292,6 +298,16 @@ def test_a_director_imports_a_ledger_checks_then_confirms(app_url, page, demo_fr
     before = GeoPackageStore(STORE_PATH[0]).count("children")
     _login(page, app_url, "director", DIRECTOR_PASSWORD)
     _open(page, "导入导出")
+    # Streamlit's "Upload" and "200MB per file" are shown in Chinese instead.
+    dropzone = page.locator('[data-testid="stFileUploaderDropzone"]').first
+    for part, chinese in (
+        ("button p", "选择文件"),
+        ('[data-testid="stFileUploaderDropzoneInstructions"] span', "或把文件拖到这里"),
+    ):
+        shown = dropzone.locator(part).evaluate(
+            "e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content]"
+        )
+        assert shown[0] == "0px" and chinese in shown[1]
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
     page.get_by_text("读取 2 行").wait_for(timeout=30_000)
     page.get_by_role("combobox").nth(0).click()  # the coordinate system

@@ -105,12 +105,13 @@ if store.scope.can("import"):
         form = f2.selectbox("形式", list(vocab.SESSION_FORMS), format_func=vocab.SESSION_FORMS.get,
                             key="edu_form")  # fmt: skip
         topics = st.multiselect("主题", list(vocab.SESSION_TOPICS), default=["drowning"],
-                                format_func=vocab.SESSION_TOPICS.get, key="edu_topics")  # fmt: skip
+                                format_func=vocab.SESSION_TOPICS.get, placeholder="请选择",
+                                key="edu_topics")  # fmt: skip
         g1, g2, g3 = st.columns(3)
         presenter = g1.text_input("宣讲人", key="edu_presenter")
         kids = g2.number_input("参加儿童人数", min_value=0, step=1, key="edu_kids")
         adults = g3.number_input("参加监护人人数", min_value=0, step=1, key="edu_adults")
-        photos = st.file_uploader("佐证照片（可多张）", accept_multiple_files=True,
+        photos = st.file_uploader("佐证照片（jpg、png，可多张）", accept_multiple_files=True,
                                   type=["jpg", "jpeg", "png"], key="edu_photos")  # fmt: skip
         note = st.text_input("备注", key="edu_note")
         submitted = st.form_submit_button("保存宣讲记录", key="edu_save")

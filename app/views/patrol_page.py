@@ -109,7 +109,7 @@ with tab_record:
                 for col, i in zip(cols, INSPECTION_ITEMS, strict=True)
             }  # fmt: skip
             seen = st.number_input("发现儿童人数", min_value=0, step=1, key="insp_seen")
-            photos = st.file_uploader("现场照片（可多张）", accept_multiple_files=True,
+            photos = st.file_uploader("现场照片（jpg、png，可多张）", accept_multiple_files=True,
                                       type=["jpg", "jpeg", "png"], key="insp_photos")  # fmt: skip
             note = st.text_input("备注", key="insp_note")
             saved = st.form_submit_button("保存巡查记录", key="insp_save")

@@ -82,7 +82,9 @@ if not store.scope.can("children"):  # aggregates only: tier counts per village
     st.subheader("各村风险户数")
     _village_table(summary)
     st.stop()
-tiers = st.multiselect("风险等级", TIER_ORDER, default=TIER_ORDER[:3], key="risk_tiers")
+tiers = st.multiselect(
+    "风险等级", TIER_ORDER, default=TIER_ORDER[:3], placeholder="请选择", key="risk_tiers"
+)
 
 
 def _household_list(rules) -> tuple:

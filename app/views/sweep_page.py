@@ -96,7 +96,7 @@ if store.scope.role != "viewer":
         responsible = f2.text_input("责任人", key="sweep_responsible")
         due = f3.date_input("整改期限", value=None, key="sweep_due")
         note = st.text_input("备注", key="sweep_note")
-        photos = st.file_uploader("照片（可多张）", accept_multiple_files=True,
+        photos = st.file_uploader("照片（jpg、png，可多张）", accept_multiple_files=True,
                                   type=["jpg", "jpeg", "png"], key="sweep_photos")  # fmt: skip
         saved = st.form_submit_button("保存", key="sweep_save")
     if saved:
@@ -141,7 +141,7 @@ if store.scope.can("import"):
                 "纬度（WGS84）", value=round(at.y, 6), format="%.6f", key="ph_lat"
             )
             hnote = st.text_input("备注", key="ph_note")
-            hphotos = st.file_uploader("照片", accept_multiple_files=True,
+            hphotos = st.file_uploader("照片（jpg、png，可多张）", accept_multiple_files=True,
                                        type=["jpg", "jpeg", "png"], key="ph_photos")  # fmt: skip
             recorded = st.form_submit_button("登记隐患", key="ph_save")
         if recorded:
