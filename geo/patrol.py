@@ -56,6 +56,27 @@ def weights(overrides: dict | None = None) -> dict:
     return merged
 
 
+def explain_weights(w: dict | None = None) -> list[str]:
+    """How a priority adds up, one line of Chinese per part, with the weights' values: what the
+    page shows staff next to the ranking."""
+    w = w or PRIORITY_WEIGHTS
+    statuses = {"missing": "缺", "damaged": "损坏", "unknown": "未核查"}
+    tiers = {t: label if t == "none" else f"{label}风险" for t, label in _TIER_LABELS.items()}
+
+    def points(values: dict, labels: dict) -> str:
+        return "，".join(f"{labels[k]} {values[k]:g} 分" for k in labels if values.get(k))
+
+    return [
+        "附近儿童（住在该水域排查半径内的）每名：" + points(w["child_by_tier"], tiers),
+        f"四个一（{'、'.join(vocab.EQUIPMENT_ITEMS[i] for i in vocab.FOUR_ITEMS)}）每项："
+        + points(w["item"], statuses),
+        "隔离防护设施：" + points(w["fence"], statuses),
+        "水域类型：" + points(w["water_type"], vocab.WATER_TYPES),
+        f"未巡查天数：每天 {w['per_day_uninspected']:g} 分，最多 {w['max_days_points']:g} 分"
+        "（从未巡查按最多计）",
+    ]
+
+
 def priorities(
     waters: pd.DataFrame,
     near: pd.DataFrame,

@@ -16,7 +16,7 @@ import shapely
 
 from app.cli import main
 from app.patrol_service import compliance, make_plan, record_inspections, water_priorities
-from geo.patrol import WeightsError, priorities, weights
+from geo.patrol import WeightsError, explain_weights, priorities, weights
 from geo.routing import RoutingError, plan_routes, route_length
 from layers.patrol_record import read_records
 from layers.patrol_sheets import sheet_html, sheets_xlsx
@@ -57,6 +57,23 @@ def test_priority_orders_by_children_equipment_type_and_days():
         weights({"moon": 1})
     with pytest.raises(WeightsError, match="负数"):
         weights({"per_day_uninspected": -1})
+
+
+def test_the_page_explains_the_weights_the_priority_adds_up():
+    w = weights({"item": {"missing": 9.5}, "fence": {"damaged": 4.25}, "water_type": {"dam": 7.75},
+                 "child_by_tier": {"high": 3.5}, "per_day_uninspected": 0.25,
+                 "max_days_points": 12})  # fmt: skip
+    lines = explain_weights(w)
+    assert "一级风险 3.5 分" in lines[0] and "缺 9.5 分" in lines[1]
+    assert "损坏 4.25 分" in lines[2] and "堤坝 7.75 分" in lines[3]
+    assert "每天 0.25 分，最多 12 分" in lines[4]
+    assert "present" not in "".join(lines) and "0 分" not in "".join(lines)
+    # A dam with its sign missing and its fence damaged, last inspected 10 days ago, one child
+    # of tier 一级 nearby: the parts the lines name, added up.
+    statuses = ("missing", "present", "present", "present", "damaged")
+    water = pd.DataFrame([_water("W", "dam", statuses, last="2026-07-10")])
+    near = pd.DataFrame({"water_id": ["W"], "tier_code": ["high"]})
+    assert priorities(water, near, DATE, w)["priority"].iloc[0] == 3.5 + 9.5 + 4.25 + 7.75 + 2.5
 
 
 def test_routes_are_valid_and_near_the_exact_optimum():
@@ -250,6 +267,8 @@ def test_patrol_page_plans_records_and_shows_compliance(monkeypatch, fresh_demo_
     at = app_as(monkeypatch, path, Scope("admin", "county_admin", (county,)))
     at.switch_page("views/patrol_page.py").run()
     assert not at.exception, at.exception
+    assert [e.label for e in at.expander][0] == "优先级如何计算"
+    assert "水域类型：河流 6 分" in at.expander[0].markdown[0].value
     at.date_input(key="patrol_date").set_value(DATE).run()
     at.number_input(key="plan_teams").set_value(2)
     at.number_input(key="plan_stops").set_value(3)

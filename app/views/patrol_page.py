@@ -21,6 +21,7 @@ from app.patrol_service import (
 )
 from app.views.common import pick_place, store_or_stop
 from geo import vocab
+from geo.patrol import explain_weights
 from geo.routing import RoutingError
 from layers.evidence import EvidenceError, media_type
 from layers.export import table_bytes
@@ -40,8 +41,11 @@ PLAN_ZH = {"team": "组", "stop": "站序", "water_name": "水域", "water_type"
            "children_near": "附近儿童"}  # fmt: skip
 
 with tab_rank:
-    st.caption("优先级由附近儿童（按风险等级加权）、四个一和隔离设施缺失、水域类型和未巡查天数累加，"
-               "权重见 README。")  # fmt: skip
+    st.caption(
+        "优先级由附近儿童（按风险等级加权）、四个一和隔离设施缺失、水域类型和未巡查天数累加。"
+    )
+    with st.expander("优先级如何计算"):
+        st.markdown("\n".join(f"- {line}" for line in explain_weights()))
     st_folium(build_priority_map(place.villages, ranked, tianditu_key=tianditu), key="prio_map",
               returned_objects=[], use_container_width=True, height=420)  # fmt: skip
     st.dataframe(ranked.rename(columns={
