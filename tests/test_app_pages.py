@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.mapping import build_map, external_urls, map_html
 from app.services import map_data
+from geo.risk import RiskRules
 from layers.access import Scope
 from layers.store.gpkg import GeoPackageStore
 
@@ -187,6 +188,12 @@ def test_tianditu_only_when_a_key_is_configured(demo_gpkg):
     assert "tianditu.gov.cn" in with_key and "tk=TESTKEY" in with_key
 
 
+def _rules_shown(app) -> list[str]:
+    """The lines under the risk page's “分数怎么算” expander."""
+    box = next(e for e in app.expander if e.label.startswith("分数怎么算"))
+    return [line.removeprefix("- ") for line in box.markdown[0].value.splitlines()]
+
+
 def test_risk_page_counts_filters_and_downloads(app, demo_gpkg):
     import datetime as dt
 
@@ -194,6 +201,7 @@ def test_risk_page_counts_filters_and_downloads(app, demo_gpkg):
 
     app.switch_page("views/risk_page.py").run()
     assert not app.exception, app.exception
+    assert _rules_shown(app) == RiskRules.from_dict().explain()  # the rules in use, in Chinese
     expected = compute_risk(GeoPackageStore(demo_gpkg), dt.date.today()).households
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["一级（户）"] == str((expected["tier"] == "一级").sum())

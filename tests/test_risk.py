@@ -171,6 +171,26 @@ def test_rules_are_data_a_deployment_can_change():
     assert ch["score"] == 5 and ch["reasons"] == "监护缺失"
 
 
+def test_the_rules_explained_are_the_points_a_score_adds_up():
+    rules = RiskRules.from_dict({
+        "water_bands": [{"max_m": 50, "points": 37}, {"max_m": 500, "points": 3}],
+        "equipment": {"missing_four_items_points": 11},
+        "slope_bands": [{"max_m": 0, "points": 9}],
+        "age_bands": [{"below_age": 6, "points": 17, "label": "学龄前"}],
+        "tiers": {"high": 90, "medium": 60, "low": 40},
+    })  # fmt: skip
+    lines = rules.explain()
+    assert "池塘 500 米" in lines[0] and "50 米内 37 分，500 米内 3 分" in lines[0]
+    assert "四个一不全 11 分" in lines[1] and "位于坡体内 9 分" in lines[2]
+    assert lines[3] == "儿童年龄：学龄前 17 分"
+    assert "留守儿童未签委托照护协议 15 分" in lines[4]
+    assert "90 分及以上为一级，60 分及以上为二级，40 分及以上为三级" in lines[5]
+    water = ("W1", "pond", square(30, -5, 10), {"rope": "missing"})
+    kids = [child("C1", age=4, categories="left_behind_rural")]
+    hh, _ = run(kids, water_rows=[water], slope_rows=[("S1", square(-50, -50, 100))], rules=rules)
+    assert hh.iloc[0]["score"] == 37 + 11 + 9 + 17 + 15 and hh.iloc[0]["tier"] == "二级"
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

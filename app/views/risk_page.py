@@ -58,6 +58,8 @@ def _held(kind: str, compute):
         held = (key, compute(rules), dt.datetime.now())
         st.session_state["risk_held"] = held
     st.caption(M.RISK_COMPUTED_AT.format(time=f"{held[2]:%H:%M:%S}"))
+    with st.expander("分数怎么算（本地在用的分级规则）"):
+        st.markdown("\n".join(f"- {line}" for line in rules.explain()))
     return held[1]
 
 
