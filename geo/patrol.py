@@ -64,7 +64,7 @@ def explain_weights(w: dict | None = None) -> list[str]:
     tiers = {t: label if t == "none" else f"{label}风险" for t, label in _TIER_LABELS.items()}
 
     def points(values: dict, labels: dict) -> str:
-        return "，".join(f"{labels[k]} {values[k]:g} 分" for k in labels if values.get(k))
+        return vocab.points_phrase((labels[k], values[k]) for k in labels)
 
     return [
         "附近儿童（住在该水域排查半径内的）每名：" + points(w["child_by_tier"], tiers),

@@ -26,7 +26,7 @@ from geo import rowtext as rt
 from geo.columns import take
 from geo.equipment import four_items, is_bad
 from geo.proximity import Proximity, check_radii
-from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES
+from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES, points_phrase
 
 TIERS = {"high": "一级", "medium": "二级", "low": "三级", "none": "无"}
 _TIER_CODES = np.array(list(TIERS), dtype=object)
@@ -92,28 +92,22 @@ class RiskRules:
         staff, so that a score can be checked by hand against its reasons."""
         r = self.data
 
-        def listed(parts) -> str:
-            return "，".join(f"{label} {points:g} 分" for label, points in parts if points)
-
         def within(band: dict, zero: str) -> str:
             return zero if band["max_m"] == 0 else f"{band['max_m']:g} 米内"
 
         radii = "、".join(f"{label} {r['radius_m'][t]:g} 米" for t, label in WATER_TYPES.items())
         equip, guardian, t = r["equipment"], r["guardian_incapable"], r["tiers"]
+        lacks = [("四个一不全", equip["missing_four_items_points"]),
+                 ("缺隔离防护设施", equip["missing_fence_points"])]  # fmt: skip
         children = [(c["label"], c["points"]) for c in r["categories"].values()]
         return [
             f"最近水域（在其类型的半径内才计：{radii}）："
-            + listed((within(b, "0 米"), b["points"]) for b in r["water_bands"]),
-            "该水域"
-            + listed(
-                [
-                    ("四个一不全", equip["missing_four_items_points"]),
-                    ("缺隔离防护设施", equip["missing_fence_points"]),
-                ]
-            ),  # fmt: skip
-            "易滑坡体：" + listed((within(b, "位于坡体内"), b["points"]) for b in r["slope_bands"]),
-            "儿童年龄：" + listed((b["label"], b["points"]) for b in r["age_bands"]),
-            "儿童情况：" + listed([*children, (guardian["label"], guardian["points"])]),
+            + points_phrase((within(b, "0 米"), b["points"]) for b in r["water_bands"]),
+            "该水域：" + points_phrase(lacks),
+            "易滑坡体："
+            + points_phrase((within(b, "位于坡体内"), b["points"]) for b in r["slope_bands"]),
+            "儿童年龄：" + points_phrase((b["label"], b["points"]) for b in r["age_bands"]),
+            "儿童情况：" + points_phrase([*children, (guardian["label"], guardian["points"])]),
             f"分级：{t['high']:g} 分及以上为一级，{t['medium']:g} 分及以上为二级，"
             f"{t['low']:g} 分及以上为三级，其余无等级",
             "每名儿童的分数为住所各项加本人各项；每户的分数为住所各项加户内儿童本人各项最高者",

@@ -157,3 +157,9 @@ def words_for(column: str, choices: dict[str, str]) -> dict[str, str]:
     labels and the other words of VALUE_WORDS. Look a word up as written, then lower-cased."""
     return {**VALUE_WORDS.get(column, {}), **{k: k for k in choices},
             **{label: code for code, label in choices.items()}}  # fmt: skip
+
+
+def points_phrase(parts) -> str:
+    """(label, points) pairs as staff read a rule: '一级风险 2 分，二级风险 1 分'; parts worth
+    nothing are left out ('不计分' when every part is)."""
+    return "，".join(f"{label} {points:g} 分" for label, points in parts if points) or "不计分"
