@@ -42,5 +42,5 @@ else:
     # On every page, and on paper when a page is printed.
     st.markdown(f'<p class="shouhu-internal">{M.INTERNAL}</p>', unsafe_allow_html=True)
 # Streamlit's own English words in Chinese, and no unlogged table download (see the file).
-st.html(Path(__file__).parent / "static" / "shouhu.css")
+st.html(f"<style>{(Path(__file__).parent / 'static' / 'shouhu.css').read_text('utf-8')}</style>")
 st.navigation(pages).run()
