@@ -329,6 +329,24 @@ def test_a_director_imports_a_ledger_checks_then_confirms(app_url, page, demo_fr
     assert page.external_requests == []
 
 
+def test_a_file_of_the_wrong_kind_is_refused_in_chinese(app_url, page, tmp_path):
+    """An old .xls ledger or a bare .shp is let through the uploader, so that the page says in
+    Chinese what to do with it, rather than Streamlit's English "files are not allowed"."""
+    (tmp_path / "台账.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    (tmp_path / "水域.shp").write_bytes(bytes(100))
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
+    _open(page, "导入导出")
+    inputs = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    inputs.nth(0).set_input_files(str(tmp_path / "台账.xls"))
+    page.get_by_text("不支持旧版表格文件（.xls）").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="导入图层").click()
+    inputs.nth(1).set_input_files(str(tmp_path / "水域.shp"))
+    page.get_by_role("button", name="检查（不写入）").last.click()
+    page.get_by_text("一起压缩成 .zip").wait_for(timeout=30_000)
+    assert page.get_by_text("files are not allowed").count() == 0
+    assert page.external_requests == []
+
+
 def test_recording_a_session_changes_the_village_colour(app_url, page, demo_frames):
     """On the 安全教育 page an administrator records today's talk for a village that has held
     none; after saving, the map fills that village with the held colour (on time or late,

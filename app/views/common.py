@@ -41,6 +41,13 @@ def base_store_or_stop() -> Store:
         raise  # unreachable: st.stop() ends the run
 
 
+# What an uploader lets through: the files the page reads, and the ones people mistake for them
+# (an old .xls ledger, a bare .shp), which the readers refuse with a Chinese message saying what
+# to do. Streamlit would refuse those itself with "… files are not allowed.", in English.
+TABLE_UPLOAD = ["xlsx", "csv", "xls", "et", "wps"]
+WORKBOOK_UPLOAD = ["xlsx", "xls", "et", "wps"]
+GIS_UPLOAD = ["geojson", "json", "zip", "gpkg", "kml", "kmz", "csv", "shp", "xlsx", "xls"]
+
 IDLE_MINUTES = float(os.environ.get("SHOUHU_IDLE_MINUTES", "30"))
 
 

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app.coverage_map import build_coverage_map
 from app.coverage_service import campaigns, compute_coverage
-from app.views.common import pick_place, store_or_stop
+from app.views.common import TABLE_UPLOAD, pick_place, store_or_stop
 from geo import vocab
 from geo.coverage import CampaignError, still_to_hold
 from layers.coverage_report import report_bytes
@@ -168,7 +168,7 @@ if store.scope.can("import"):
     st.subheader("从模板导入宣讲记录")
     st.download_button("下载宣讲记录模板（Excel）", template_bytes(), "宣讲记录模板.xlsx",
                        key="edu_template")  # fmt: skip
-    upload = st.file_uploader("选择填好的模板（.xlsx 或 .csv）", type=["xlsx", "csv"],
+    upload = st.file_uploader("选择填好的模板（.xlsx 或 .csv）", type=TABLE_UPLOAD,
                               key="edu_file")  # fmt: skip
     if upload is not None and st.button("检查并导入（全部正确才写入）", key="edu_import"):
         try:

@@ -19,7 +19,7 @@ from app.patrol_service import (
     save_plan,
     water_priorities,
 )
-from app.views.common import pick_place, store_or_stop
+from app.views.common import WORKBOOK_UPLOAD, pick_place, store_or_stop
 from geo import vocab
 from geo.patrol import explain_weights
 from geo.routing import RoutingError
@@ -122,9 +122,10 @@ with tab_record:
             try:  # photos are checked before anything is saved
                 for name, content in files:
                     media_type(name, content)
-            except EvidenceError as exc:
+            except EvidenceError as exc:  # shown here; the 完成情况 tab still renders
                 st.error(str(exc))
-                st.stop()
+                saved = False
+        if saved:
             record = {"water_id": water, "inspected_at": dt.datetime.combine(day, when),
                       "patroller": patroller or None, **statuses, "children_seen": int(seen),
                       "photo_count": len(files), "note": note or None}  # fmt: skip
@@ -134,20 +135,22 @@ with tab_record:
                 record_id = inspection_id(water, record["inspected_at"])
                 store.add_evidence("inspections", record_id, village, files)
             st.success(f"已保存 {names[water]} 的巡查记录；当前设备状态已更新。")
-        upload = st.file_uploader("或上传填好的巡查单（Excel）", type=["xlsx"], key="insp_file")
+        upload = st.file_uploader(
+            "或上传填好的巡查单（Excel）", type=WORKBOOK_UPLOAD, key="insp_file"
+        )
         if upload is not None and st.button("检查并登记（全部正确才写入）", key="insp_import"):
             ids = set(store.read_layer("water_bodies", columns=[])["water_id"])
             try:
                 records, problems = read_records(upload.getvalue(), ids)
-            except ValueError as exc:
+            except ValueError as exc:  # shown here; the 完成情况 tab still renders
                 st.error(str(exc))
-                st.stop()
-            if problems:
-                st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
-                st.dataframe(pd.DataFrame([p.as_dict() for p in problems]), hide_index=True)
             else:
-                added = record_inspections(store, records) if records else 0
-                st.success(f"已登记 {added} 条巡查记录。")
+                if problems:
+                    st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
+                    st.dataframe(pd.DataFrame([p.as_dict() for p in problems]), hide_index=True)
+                else:
+                    added = record_inspections(store, records) if records else 0
+                    st.success(f"已登记 {added} 条巡查记录。")
 
 with tab_check:
     days = st.number_input(

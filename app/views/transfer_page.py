@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import messages as M
-from app.views.common import pick_place, store_or_stop
+from app.views.common import GIS_UPLOAD, TABLE_UPLOAD, pick_place, store_or_stop
 from geo.crs import SOURCE_SYSTEMS
 from layers import exporters, ledger
 from layers.child_import import apply_import, plan_import
@@ -56,6 +56,16 @@ def _confirm(key: str, apply) -> None:
             st.rerun()
 
 
+def _read(read, *args):
+    """`read(*args)`, or None after showing why not in Chinese. A bad file must not stop the
+    page: the tabs after this one (导入图层, 导出) would then be empty."""
+    try:
+        return read(*args)
+    except (TableError, GeoFileError) as exc:
+        st.error(str(exc))
+        return None
+
+
 with tab_children:
     if "ledger_done" in st.session_state:
         st.success(st.session_state.pop("ledger_done"))
@@ -66,16 +76,12 @@ with tab_children:
                         horizontal=True, key="ledger_kind")  # fmt: skip
         st.download_button("下载空白模板（Excel）", ledger.template_bytes(kind),
                            f"{ledger.LEDGERS[kind]}.xlsx", key="ledger_template")  # fmt: skip
-        upload = st.file_uploader("选择台账文件（.xlsx 或 .csv）", type=["xlsx", "csv"],
+        upload = st.file_uploader("选择台账文件（.xlsx 或 .csv）", type=TABLE_UPLOAD,
                                   key="ledger_file")  # fmt: skip
         crs = st.selectbox("经纬度坐标系", list(CRS_CHOICES), format_func=CRS_CHOICES.get,
                            key="ledger_crs")  # fmt: skip
-        if upload is not None:
-            try:
-                table = read_table(upload.getvalue(), upload.name, ledger.KNOWN_HEADERS)
-            except TableError as exc:
-                st.error(str(exc))
-                st.stop()
+        table = upload and _read(read_table, upload.getvalue(), upload.name, ledger.KNOWN_HEADERS)
+        if table is not None:
             st.caption(f"读取 {len(table.rows)} 行（{table.encoding}）。请核对列的对应关系：")
             guessed = ledger.guess_mapping(table.columns)
             mapping = {}
@@ -105,7 +111,7 @@ with tab_layer:
         kind = st.selectbox("导入到图层", list(KINDS), format_func=KINDS.get, key="layer_kind")
         upload = st.file_uploader(
             "选择文件（GeoJSON、Shapefile 压缩包 .zip、GeoPackage、KML/KMZ、CSV）",
-            type=["geojson", "json", "zip", "gpkg", "kml", "kmz", "csv"], key="layer_file",
+            type=GIS_UPLOAD, key="layer_file",
         )  # fmt: skip
         crs = st.selectbox(
             "坐标系（GeoJSON/KML 来自高德、百度时请选 GCJ-02 或 BD-09）",
@@ -124,14 +130,11 @@ with tab_layer:
             if given:
                 defaults[type_col] = given
         if upload is not None and st.button("检查（不写入）", key="layer_check"):
-            try:
-                geofile = read_geofile(upload.getvalue(), upload.name, crs or None)
-            except (GeoFileError, TableError) as exc:
-                st.error(str(exc))
-                st.stop()
-            for warning in geofile.warnings:
-                st.warning(warning)
-            st.session_state["layer_plan"] = plan_layer(store, kind, geofile, defaults=defaults)
+            geofile = _read(read_geofile, upload.getvalue(), upload.name, crs or None)
+            if geofile is not None:
+                for warning in geofile.warnings:
+                    st.warning(warning)
+                st.session_state["layer_plan"] = plan_layer(store, kind, geofile, defaults=defaults)
         if upload is not None:
             _confirm("layer", apply_layer)
 
