@@ -228,8 +228,7 @@ def _risk(args: argparse.Namespace) -> int:
     as_of = args.as_of or dt.date.today()
     started = time.perf_counter()
     with open_checked_store(args.store) as store:
-        scoped = _as_user(store, args.user)
-        resolve_args(scoped, args)
+        scoped = _as_user(store, args)  # before args.village is read: it resolves the codes
         result = compute_risk(scoped, as_of, rules, village_codes=args.village)
         for warning in result.warnings:
             print(f"提示：{warning}", file=sys.stderr)
@@ -301,14 +300,17 @@ def _typed(prompt: str) -> str:
     return line.rstrip("\r\n")
 
 
-def _as_user(store, username: str | None):
-    """The store as seen by a logged-in user, or the store itself for the operator."""
-    if not username:
-        return store
-    from layers.store.scoped import ScopedStore
+def _as_user(store, args: argparse.Namespace):
+    """The store as the command's --user sees it (the store itself for the operator), with the
+    command's place codes (--village, --township, --scope) checked against it, in place: every
+    command that opens the store for its work comes through here, so none can forget them."""
+    if args.user:
+        from layers.store.scoped import ScopedStore
 
-    scope = store.accounts().authenticate(username, _password("SHOUHU_PASSWORD", "口令："))
-    return ScopedStore(store, scope)
+        scope = store.accounts().authenticate(args.user, _password("SHOUHU_PASSWORD", "口令："))
+        store = ScopedStore(store, scope)
+    resolve_args(store, args)
+    return store
 
 
 def _user(args: argparse.Namespace) -> int:

@@ -68,7 +68,6 @@ def add_parsers(sub, store_arg) -> None:
 
 
 def run(args: argparse.Namespace, as_user) -> int:
-    from app.places import resolve_args
     from app.services import open_checked_store
 
     if args.command == "sessions" and args.sessions_command == "template":
@@ -79,8 +78,7 @@ def run(args: argparse.Namespace, as_user) -> int:
         print(f"已写出宣讲记录模板 {args.out}")
         return 0
     with open_checked_store(args.store) as base:
-        store = as_user(base, args.user)
-        resolve_args(store, args)
+        store = as_user(base, args)
         if args.command == "coverage":
             return _coverage(store, args)
         if args.command == "coverage-report":

@@ -59,12 +59,10 @@ def add_parsers(sub, store_arg) -> None:
 
 
 def run(args: argparse.Namespace, as_user) -> int:
-    from app.places import resolve_args
     from app.services import open_checked_store
 
     with open_checked_store(args.store) as base:
-        store = as_user(base, args.user)
-        resolve_args(store, args)
+        store = as_user(base, args)
         return {"plan": _plan, "record": _record, "priority": _priority,
                 "compliance": _compliance}[args.patrol_command](store, args)  # fmt: skip
 

@@ -57,13 +57,11 @@ def add_parsers(sub, store_arg) -> None:
 
 def run(args: argparse.Namespace, as_user) -> int:
     from app import sweep_service as svc
-    from app.places import resolve_args
     from app.services import open_checked_store
     from layers.export import WORKBOOK, check_target, write_bytes, write_table
 
     with open_checked_store(args.store) as base:
-        store = as_user(base, args.user)
-        resolve_args(store, args)
+        store = as_user(base, args)
         if args.command == "sweep":
             target = check_target(args.out)
             as_of = args.as_of or dt.date.today()

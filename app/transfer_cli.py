@@ -87,7 +87,7 @@ def run_import(args: argparse.Namespace, as_user) -> int:
     path = args.file
     data = path.read_bytes()
     with open_checked_store(args.store) as base:
-        store = as_user(base, args.user)
+        store = as_user(base, args)
         if args.import_command == "children":
             table = read_table(data, path.name, ledger.KNOWN_HEADERS)
             plan = plan_import(store, table, source_crs=args.crs, ledger_kind=args.ledger)
@@ -126,7 +126,6 @@ def run_import(args: argparse.Namespace, as_user) -> int:
 
 
 def run_export(args: argparse.Namespace, as_user) -> int:
-    from app.places import resolve_args
     from app.services import open_checked_store
     from layers import exporters
 
@@ -134,8 +133,7 @@ def run_export(args: argparse.Namespace, as_user) -> int:
         print("错误：请指明图层名（geojson/kml）或台账类型（ledger）", file=sys.stderr)
         return 2
     with open_checked_store(args.store) as base:
-        store = as_user(base, args.user)
-        resolve_args(store, args)
+        store = as_user(base, args)
         if args.kind == "gpkg":
             counts = exporters.export_geopackage(store, args.out, args.village)
             rows = sum(counts.values())
