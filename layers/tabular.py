@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HEADER_SCAN_ROWS = 12
+SUFFIXES = (".xlsx", ".csv")  # what `read_table` reads
+OLD_SHEETS = (".xls", ".et", ".wps")  # older spreadsheets, refused with how to save them
 
 
 class TableError(ValueError):
@@ -66,7 +68,7 @@ def read_table(data: bytes, filename: str, known: set[str]) -> RawTable:
     elif suffix == ".xlsx":
         grid, merged = _xlsx_grid(data)
         encoding = "Excel"
-    elif suffix in (".xls", ".et", ".wps"):
+    elif suffix in OLD_SHEETS:
         raise TableError(
             f"不支持旧版表格文件（{suffix}）。请在 Excel 或 WPS 中“另存为” .xlsx 后再导入。"
         )

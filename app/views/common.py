@@ -12,8 +12,10 @@ import streamlit as st
 
 from app import messages as M
 from app.services import open_checked_store
+from layers import geofile, tabular
 from layers.access import Scope
 from layers.errors import StoreError
+from layers.export import WORKBOOK
 from layers.store import Store, resolve_store_spec
 from layers.store.scoped import ScopedStore
 
@@ -41,12 +43,16 @@ def base_store_or_stop() -> Store:
         raise  # unreachable: st.stop() ends the run
 
 
-# What an uploader lets through: the files the page reads, and the ones people mistake for them
-# (an old .xls ledger, a bare .shp), which the readers refuse with a Chinese message saying what
-# to do. Streamlit would refuse those itself with "… files are not allowed.", in English.
-TABLE_UPLOAD = ["xlsx", "csv", "xls", "et", "wps"]
-WORKBOOK_UPLOAD = ["xlsx", "xls", "et", "wps"]
-GIS_UPLOAD = ["geojson", "json", "zip", "gpkg", "kml", "kmz", "csv", "shp", "xlsx", "xls"]
+def _upload_types(*suffixes) -> list[str]:
+    return [s.lstrip(".") for group in suffixes for s in group]
+
+
+# What an uploader lets through: the files its reader reads, and the ones people mistake for
+# them (an old .xls ledger, a bare .shp), which the readers refuse with a Chinese message saying
+# what to do. Streamlit would refuse those itself with "… files are not allowed.", in English.
+TABLE_UPLOAD = _upload_types(tabular.SUFFIXES, tabular.OLD_SHEETS)
+WORKBOOK_UPLOAD = _upload_types(WORKBOOK, tabular.OLD_SHEETS)
+GIS_UPLOAD = _upload_types(geofile.FORMATS, (".shp", ".xlsx", ".xls"))
 
 IDLE_MINUTES = float(os.environ.get("SHOUHU_IDLE_MINUTES", "30"))
 
