@@ -36,7 +36,7 @@ RADIUS_M = 500.0
 # The plain PostGIS join a GIS user would write (a baseline; also the cache warm-up after loading).
 PLAIN_JOIN_SQL = (
     "SELECT h.household_id, w.water_id, ST_Distance(h.geom_m, w.geom_m) AS distance_m "
-    "FROM households h JOIN water_bodies w ON ST_DWithin(h.geom_m, w.geom_m, 500)"
+    f"FROM households h JOIN water_bodies w ON ST_DWithin(h.geom_m, w.geom_m, {RADIUS_M:g})"
 )
 
 
@@ -133,7 +133,8 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
             "pg_geography": (
                 "SELECT h.household_id, w.water_id, "
                 "ST_Distance(h.geom::geography, w.geom::geography) AS distance_m FROM households h "
-                "JOIN water_bodies w ON ST_DWithin(h.geom::geography, w.geom::geography, 500)"
+                "JOIN water_bodies w "
+                f"ON ST_DWithin(h.geom::geography, w.geom::geography, {RADIUS_M:g})"
             ),
         }
         started = time.perf_counter()
