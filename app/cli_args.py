@@ -92,7 +92,8 @@ _MESSAGES = [
 # The word shown for an option's value in the help (`--out 文件`), by the option's name, where
 # the option does not list its choices; one word for one kind of value across every command.
 METAVARS = {
-    "out": "文件", "rules": "文件", "report": "文件", "sheets": "文件夹", "store": "数据位置",
+    "out": "文件", "rules": "文件", "weights": "文件", "report": "文件", "sheets": "文件夹",
+    "store": "数据位置",
     "village": "代码", "scope": "代码", "township": "代码",
     "as_of": "日期", "date": "日期", "start": "日期", "end": "日期", "deadline": "日期",
     "report_due": "日期",

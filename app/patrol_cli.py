@@ -53,6 +53,15 @@ def add_parsers(sub, store_arg) -> None:
     comp.add_argument(
         "--days", type=positive_int_arg, default=7, help="多少天内应至少巡查一次（默认 7）"
     )
+    for parser in (plan, prio):
+        parser.add_argument(
+            "--rules", default=None, help="风险规则 TOML 文件（默认 SHOUHU_RISK_RULES 或内置规则）"
+        )
+        parser.add_argument(
+            "--weights",
+            default=None,
+            help="巡查优先级权重 TOML 文件（默认 SHOUHU_PATROL_WEIGHTS 或内置权重）",
+        )
     for parser in (plan, record, prio, comp):
         parser.add_argument("--user", default=None, help="以该账号的权限和管辖范围运行")
         store_arg(parser)
@@ -73,7 +82,10 @@ def _plan(store, args) -> int:
     from layers.patrol_sheets import sheet_html, sheets_xlsx
 
     target = check_target(args.out)
-    plan = make_plan(store, args.date, args.teams, args.stops_per_team, args.base, args.village)
+    ranked = _ranked(store, args, args.date)
+    plan = make_plan(
+        store, args.date, args.teams, args.stops_per_team, args.base, args.village, ranked
+    )
     write_table(plan.plan, target, sheet="巡查计划")
     print(f"已写入 {target}：{args.teams} 个组，共 {len(plan.plan)} 站（{args.date}）")
     for team, length in plan.lengths_m.items():
@@ -119,12 +131,21 @@ def _record(store, args) -> int:
     return 0
 
 
-def _priority(store, args) -> int:
+def _ranked(store, args, day: dt.date):
+    """The water bodies of the chosen places ranked by the rules and weights of the options
+    (or of the deployment)."""
     from app.patrol_service import water_priorities
+    from layers.rules_file import load_rules, load_weights
+
+    rules, weights = load_rules(args.rules), load_weights(args.weights)
+    return water_priorities(store, day, args.village, rules, weights)
+
+
+def _priority(store, args) -> int:
     from layers.export import check_target, write_table
 
     target = check_target(args.out)
-    ranked = water_priorities(store, args.as_of or dt.date.today(), args.village)
+    ranked = _ranked(store, args, args.as_of or dt.date.today())
     write_table(ranked, target, sheet="巡查优先级")
     print(f"已写入 {target}：{len(ranked)} 处水域")
     return 0

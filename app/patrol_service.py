@@ -17,10 +17,10 @@ from app.risk_service import compute_risk
 from geo import vocab
 from geo.crs import near_area
 from geo.equipment import BAD_STATUSES
-from geo.patrol import priorities, weights
+from geo.patrol import priorities
 from geo.risk import RiskRules
 from geo.routing import Route, RoutingError, plan_routes
-from layers.rules_file import load_rules
+from layers.rules_file import load_rules, load_weights
 
 PLAN_COLUMNS = [
     "team", "stop", "water_id", "water_name", "water_type", "village_code", "lon", "lat",
@@ -45,11 +45,13 @@ def water_priorities(
     as_of: dt.date,
     village_codes: list[str] | None = None,
     rules: RiskRules | None = None,
-    overrides: dict | None = None,
+    priority_weights: dict | None = None,
 ) -> pd.DataFrame:
-    """Ranked water bodies of the places (geo.patrol.PRIORITY_COLUMNS). Children near a water
-    body are counted through the store's counting view: patrol members see numbers, no names."""
+    """Ranked water bodies of the places (geo.patrol.PRIORITY_COLUMNS), by the deployment's
+    rules and weights unless others are given. Children near a water body are counted through
+    the store's counting view: patrol members see numbers, no names."""
     rules = rules or load_rules()
+    priority_weights = priority_weights or load_weights()
     counting = store.counting() if hasattr(store, "counting") else store
     risk = compute_risk(counting, as_of, rules, village_codes=village_codes)
     homes = risk.households.set_index("household_id")
@@ -60,7 +62,7 @@ def water_priorities(
     near = pd.DataFrame({"water_id": np.repeat(pairs["water_id"].to_numpy(), kids),
                          "tier_code": np.repeat(tiers, kids)})  # fmt: skip
     waters = store.read_layer("water_bodies", village_codes=village_codes)
-    return priorities(waters, near, as_of, weights(overrides))
+    return priorities(waters, near, as_of, priority_weights)
 
 
 def make_plan(

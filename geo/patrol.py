@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 
 import pandas as pd
 
@@ -37,23 +38,40 @@ class WeightsError(ValueError):
 
 
 def weights(overrides: dict | None = None) -> dict:
-    """The default weights with a deployment's overrides merged in (unknown keys refused)."""
+    """The default weights with a deployment's overrides merged in. Every problem (an unknown
+    key, a table where a number belongs or the reverse, a value that is not a non-negative
+    number) is listed at once, in Chinese, with where it is."""
     merged = copy.deepcopy(PRIORITY_WEIGHTS)
+    problems: list[str] = []
     for key, value in (overrides or {}).items():
         if key not in merged:
-            raise WeightsError(f"未知的权重“{key}”，可用：{'、'.join(PRIORITY_WEIGHTS)}")
-        if isinstance(merged[key], dict):
-            unknown = set(value) - set(merged[key])
-            if unknown:
-                raise WeightsError(f"权重“{key}”中有未知项：{'、'.join(sorted(unknown))}")
-            merged[key].update({k: float(v) for k, v in value.items()})
+            problems.append(f"未知的权重“{key}”，可用：{'、'.join(PRIORITY_WEIGHTS)}")
+        elif isinstance(merged[key], dict):
+            if not isinstance(value, dict):
+                problems.append(f"权重“{key}”应为一个表（[{key}]，各项一行），现为 {value!r}")
+                continue
+            for item, points in value.items():
+                if item not in merged[key]:
+                    problems.append(
+                        f"权重“{key}”中有未知项“{item}”，可用：{'、'.join(merged[key])}"
+                    )
+                else:
+                    merged[key][item] = _points(f"{key}.{item}", points, problems)
         else:
-            merged[key] = float(value)
-    for key, value in merged.items():
-        values = value.values() if isinstance(value, dict) else [value]
-        if any(v < 0 for v in values):
-            raise WeightsError(f"权重“{key}”不能为负数")
+            merged[key] = _points(key, value, problems)
+    if problems:
+        raise WeightsError("；".join(problems))
     return merged
+
+
+def _points(where: str, value, problems: list[str]) -> float:
+    """`value` as points; a problem noted (and 0 kept) when it is not a number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        problems.append(f"权重“{where}”应为数字，现为 {value!r}")
+        return 0.0
+    if value < 0:
+        problems.append(f"权重“{where}”不能为负数（现为 {value:g}）")
+    return float(value)
 
 
 def explain_weights(w: dict | None = None) -> list[str]:

@@ -76,6 +76,58 @@ def test_the_page_explains_the_weights_the_priority_adds_up():
     assert priorities(water, near, DATE, w)["priority"].iloc[0] == 3.5 + 9.5 + 4.25 + 7.75 + 2.5
 
 
+def test_every_problem_of_a_weights_file_is_listed_at_once():
+    with pytest.raises(WeightsError) as error:
+        weights({"moon": 1, "item": {"missing": "很多", "lost": 2}, "fence": 3,
+                 "water_type": {"dam": -1, "pond": True},
+                 "max_days_points": float("inf")})  # fmt: skip
+    found = str(error.value).split("；")
+    assert found == [
+        "未知的权重“moon”，可用：child_by_tier、item、fence、water_type、per_day_uninspected、"
+        "max_days_points",
+        "权重“item.missing”应为数字，现为 '很多'",
+        "权重“item”中有未知项“lost”，可用：missing、damaged、unknown、present",
+        "权重“fence”应为一个表（[fence]，各项一行），现为 3",
+        "权重“water_type.dam”不能为负数（现为 -1）",
+        "权重“water_type.pond”应为数字，现为 True",
+        "权重“max_days_points”应为数字，现为 inf",
+    ]
+    assert weights({"item": {"missing": 9}})["item"] == {**weights()["item"], "missing": 9.0}
+
+
+def _weights_file(folder, text: str):
+    path = folder / "patrol_weights.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_deployment_weights_file_ranks_the_patrols(demo_store, tmp_path, monkeypatch):
+    """The file named by SHOUHU_PATROL_WEIGHTS (or given) changes exactly the parts it names."""
+    from layers.rules_file import load_weights
+
+    usual = water_priorities(demo_store, DATE).set_index("water_id")
+    path = _weights_file(tmp_path, "[water_type]\ndam = 5000\n")
+    monkeypatch.setenv("SHOUHU_PATROL_WEIGHTS", str(path))
+    heavy = water_priorities(demo_store, DATE).set_index("water_id")
+    dams = usual.index[usual["water_type"] == "堤坝"]
+    assert len(dams) and set(heavy.index[: len(dams)]) == set(dams)  # the dams come first
+    change = heavy["priority"] - usual.loc[heavy.index, "priority"]
+    assert np.allclose(change[dams], 5000 - weights()["water_type"]["dam"])
+    assert np.allclose(change.drop(dams), 0)
+    assert load_weights()["water_type"]["dam"] == 5000.0
+    _weights_file(tmp_path, '[water_type]\ndam = "高"\n')
+    with pytest.raises(
+        WeightsError, match=r"巡查优先级权重文件 .*patrol_weights.toml：.*dam.*应为数字"
+    ):
+        load_weights()
+    monkeypatch.delenv("SHOUHU_PATROL_WEIGHTS")
+    assert load_weights() == weights()
+    for text, message in (("dam = [", "格式有误"), (None, "找不到巡查优先级权重文件")):
+        target = tmp_path / "nope.toml" if text is None else _weights_file(tmp_path, text)
+        with pytest.raises(WeightsError, match=message):
+            load_weights(target)
+
+
 def test_routes_are_valid_and_near_the_exact_optimum():
     rng = np.random.default_rng(7)
     for _ in range(12):
@@ -248,6 +300,36 @@ def test_cli_plan_prints_lengths_and_writes_sheets(demo_frames, gpkg_template, t
     assert GeoPackageStore(path).count("inspections") == len(demo_frames["inspections"]) + 1
 
 
+def test_cli_ranks_and_plans_with_a_weights_file(demo_frames, gpkg_template, tmp_path, capsys):
+    import shutil
+
+    from layers.store.gpkg import GeoPackageStore
+
+    path = tmp_path / "d.gpkg"
+    shutil.copyfile(gpkg_template, path)
+    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    weights_file = _weights_file(tmp_path, "[water_type]\ndam = 5000\n")
+    out = tmp_path / "priority.csv"
+    common = ["--store", str(path), "--weights", str(weights_file)]
+    assert main(["patrol", "priority", "--as-of", "2026-07-20", "--out", str(out), *common]) == 0
+    ranked = pd.read_csv(out, dtype={"water_id": str})
+    dams = int((ranked["water_type"] == "堤坝").sum())
+    assert dams and (ranked["water_type"].head(dams) == "堤坝").all()
+    plan_out = tmp_path / "plan.csv"
+    assert main(["patrol", "plan", "--date", "2026-07-20", "--teams", "1", "--stops-per-team",
+                 str(min(dams, 3)), "--out", str(plan_out), "--no-save", *common]) == 0  # fmt: skip
+    assert set(pd.read_csv(plan_out)["water_type"]) == {"堤坝"}
+    capsys.readouterr()
+    bad = _weights_file(tmp_path, 'per_day_uninspected = -2\n[item]\nmissing = "多"\n')
+    out.unlink()
+    assert main(["patrol", "priority", "--out", str(out), "--store", str(path),
+                 "--weights", str(bad)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert f"巡查优先级权重文件 {bad}" in err
+    assert "per_day_uninspected”不能为负数" in err and "item.missing”应为数字" in err
+    assert not out.exists()  # nothing written
+
+
 def test_printable_sheet_numbers_every_stop(demo_store):
     plan = make_plan(demo_store, DATE, 1, 4)
     villages = demo_store.read_layer("villages")
@@ -288,3 +370,26 @@ def test_patrol_page_plans_records_and_shows_compliance(monkeypatch, fresh_demo_
     at.text_input(key="plan_base").set_value("116.4,39.9")
     at.button(key="plan_make").click().run()
     assert any("不在本辖区" in e.value for e in at.error)
+
+
+def test_patrol_page_ranks_with_the_deployment_weights(monkeypatch, fresh_demo_gpkg, demo_frames,
+                                                       tmp_path):  # fmt: skip
+    from layers.access import Scope
+    from tests.conftest import app_as
+
+    weights_file = _weights_file(tmp_path, "per_day_uninspected = 1.5\n[water_type]\ndam = 5000\n")
+    monkeypatch.setenv("SHOUHU_PATROL_WEIGHTS", str(weights_file))
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    at = app_as(monkeypatch, fresh_demo_gpkg, Scope("admin", "county_admin", (county,)))
+    at.switch_page("views/patrol_page.py").run()
+    assert not at.exception, at.exception
+    explained = at.expander[0].markdown[0].value
+    assert "堤坝 5000 分" in explained and "每天 1.5 分" in explained
+    shown = at.dataframe[0].value
+    dams = int((shown["类型"] == "堤坝").sum())
+    assert dams and (shown["类型"].head(dams) == "堤坝").all()
+    _weights_file(tmp_path, "[water_type]\ndam = -1\n")
+    at.run()
+    assert not at.exception, at.exception
+    assert "巡查优先级权重文件" in at.error[0].value and "不能为负数" in at.error[0].value
+    assert not at.dataframe  # no ranking by weights the deployment did not mean

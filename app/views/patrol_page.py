@@ -21,12 +21,14 @@ from app.patrol_service import (
 )
 from app.views.common import WORKBOOK_UPLOAD, pick_place, store_or_stop
 from geo import vocab
-from geo.patrol import explain_weights
+from geo.patrol import WeightsError, explain_weights
+from geo.risk import RulesError
 from geo.routing import RoutingError
 from layers.evidence import EvidenceError, media_type
 from layers.export import table_bytes
 from layers.patrol_record import read_records
 from layers.patrol_sheets import sheet_html, sheets_xlsx
+from layers.rules_file import load_rules, load_weights
 
 st.title(M.PAGE_PATROL)
 store = store_or_stop()
@@ -34,7 +36,12 @@ c1, c2, c3 = st.columns(3)
 place = pick_place(store, c1, c2, "patrol")
 day = c3.date_input("巡查日期", value=dt.date.today(), key="patrol_date")
 tianditu = os.environ.get("SHOUHU_TIANDITU_KEY") or None
-ranked = water_priorities(store, day, place.scope)
+try:  # the deployment's settings files: nothing on this page works without them
+    weights = load_weights()
+    ranked = water_priorities(store, day, place.scope, load_rules(), weights)
+except (WeightsError, RulesError) as exc:
+    st.error(f"**{M.PATROL_SETTINGS_PROBLEM}**\n\n{exc}")
+    st.stop()
 tab_rank, tab_plan, tab_record, tab_check = st.tabs(["优先级", "巡查计划", "巡查登记", "完成情况"])
 PLAN_ZH = {"team": "组", "stop": "站序", "water_name": "水域", "water_type": "类型",
            "priority": "优先级", "leg_m": "上一站到此（米）", "missing_items": "缺失设备",
@@ -45,7 +52,7 @@ with tab_rank:
         "优先级由附近儿童（按风险等级加权）、四个一和隔离设施缺失、水域类型和未巡查天数累加。"
     )
     with st.expander("优先级如何计算"):
-        st.markdown("\n".join(f"- {line}" for line in explain_weights()))
+        st.markdown("\n".join(f"- {line}" for line in explain_weights(weights)))
     st_folium(build_priority_map(place.villages, ranked, tianditu_key=tianditu), key="prio_map",
               returned_objects=[], use_container_width=True, height=420)  # fmt: skip
     st.dataframe(ranked.rename(columns={
