@@ -347,6 +347,24 @@ def test_a_file_of_the_wrong_kind_is_refused_in_chinese(app_url, page, tmp_path)
     assert page.external_requests == []
 
 
+def test_a_refused_patrol_sheet_leaves_the_other_tabs_working(app_url, page, tmp_path):
+    """A file that is no workbook, dropped on the 巡查登记 tab, is refused there in Chinese; the
+    完成情况 tab after it still shows its tables (a refusal used to stop the whole page)."""
+    junk = tmp_path / "巡查单_坏.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not really a workbook")
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
+    _open(page, "巡查")
+    page.get_by_role("tab", name="巡查登记").click()
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').last
+    upload.set_input_files(str(junk))
+    page.get_by_role("button", name="检查并登记（全部正确才写入）").click()
+    page.get_by_text("无法打开这个 Excel 文件").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="完成情况").click()
+    page.get_by_text("天未巡查的水域").first.wait_for(timeout=30_000)
+    assert page.get_by_text("报告缺失或损坏、尚未补齐的设备").first.is_visible()
+    assert page.external_requests == []
+
+
 def test_recording_a_session_changes_the_village_colour(app_url, page, demo_frames):
     """On the 安全教育 page an administrator records today's talk for a village that has held
     none; after saving, the map fills that village with the held colour (on time or late,

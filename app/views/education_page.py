@@ -139,12 +139,12 @@ if store.scope.can("import"):
             try:
                 store.add_evidence("education_sessions", row["session_id"], row["village_code"],
                                    [(p.name, p.getvalue()) for p in photos or []])  # fmt: skip
-            except EvidenceError as exc:
+            except EvidenceError as exc:  # the rest of the page stays
                 st.error(f"宣讲记录已保存，但照片未保存：{exc}")
-                st.stop()
-            st.session_state["edu_saved"] = M.EDU_SAVED.format(village=place.village_names.get(
-                village, village))  # fmt: skip
-            st.rerun()
+            else:
+                st.session_state["edu_saved"] = M.EDU_SAVED.format(
+                    village=place.village_names.get(village, village))  # fmt: skip
+                st.rerun()
     if "edu_saved" in st.session_state:
         st.success(st.session_state.pop("edu_saved"))
 
@@ -175,12 +175,12 @@ if store.scope.can("import"):
             table = read_table(upload.getvalue(), upload.name, KNOWN_HEADERS)
         except TableError as exc:
             st.error(str(exc))
-            st.stop()
-        frame, problems = plan_sessions(store, table, campaign)
+            table = None
+        frame, problems = plan_sessions(store, table, campaign) if table is not None else (None, [])
         if problems:
             st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
             st.dataframe([p.as_dict() for p in problems], hide_index=True)
-        else:
+        elif frame is not None:
             store.write_layers({"education_sessions": frame}, upsert=True)
             st.session_state["edu_saved"] = f"已导入 {len(frame)} 条宣讲记录。"
             st.rerun()
