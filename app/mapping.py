@@ -116,6 +116,27 @@ class Legend(branca.element.MacroElement):
         self.html = html
 
 
+class MapControls(branca.element.MacroElement):
+    """Leaflet's zoom buttons titled in Chinese and a metric-only scale bar: its defaults are
+    "Zoom in"/"Zoom out" tooltips and a second bar in feet and miles."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.zoom({zoomInTitle: {{ this.zoom_in|tojson }},
+                        zoomOutTitle: {{ this.zoom_out|tojson }}})
+            .addTo({{ this._parent.get_name() }});
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MapControls"
+        self.zoom_in, self.zoom_out = M.MAP_ZOOM_IN, M.MAP_ZOOM_OUT
+
+
 def _swatch(color: str, label: str, shape: str = "square") -> str:
     radius = "50%" if shape == "circle" else "2px"
     return (
@@ -169,7 +190,8 @@ def _vector_layer(fmap: folium.Map, name: str, frame, **geojson) -> None:
 def _new_map(villages, tianditu_key: str | None = None, canvas: bool = True) -> folium.Map:
     """A tile-free map with village boundaries (and Tianditu as a layer when a key is set);
     `canvas` draws vectors on a canvas (fast for many features) rather than as SVG."""
-    fmap = folium.Map(tiles=None, min_zoom=5, control_scale=True, prefer_canvas=canvas)
+    fmap = folium.Map(tiles=None, min_zoom=5, zoom_control=False, prefer_canvas=canvas)
+    MapControls().add_to(fmap)
     fmap.options["maxZoom"] = 18  # with no tile layer Leaflet has no maxZoom; clustering needs one
     if tianditu_key:
         base = folium.FeatureGroup(name=M.MAP_BASE_TIANDITU, show=False)

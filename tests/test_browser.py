@@ -6,6 +6,7 @@ the test, so a CDN or tile dependency cannot creep back in.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -177,6 +178,12 @@ def test_map_page_offline_with_legend_and_clusters(app_url, page, demo_frames):
     assert "四个一不全" in legend.inner_text() and "易涝易滑坡体" in legend.inner_text()
     controls = frame.locator(".leaflet-control-layers").inner_text()
     assert "水域（按四个一状态）" in controls and "儿童家庭（聚合）" in controls
+    # One pair of zoom buttons, titled in Chinese; one scale bar, in metres only.
+    assert frame.locator(".leaflet-control-zoom").count() == 1
+    assert frame.locator("a.leaflet-control-zoom-in").get_attribute("title") == "放大"
+    assert frame.locator("a.leaflet-control-zoom-out").get_attribute("title") == "缩小"
+    scale = frame.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and re.fullmatch(r"\d+ k?m", scale.inner_text().strip())
     box = frame.locator(".leaflet-container").bounding_box()
     assert box and box["height"] > 300  # a blank, zero-height map is the offline failure mode
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
