@@ -213,11 +213,19 @@ def _new_map(villages, tianditu_key: str | None = None, canvas: bool = True) -> 
     return fmap
 
 
-def _finish(fmap: folium.Map, villages, legend: str) -> folium.Map:
-    """Layer toggles, legend, view on the villages, and every asset served locally."""
+def _finish(
+    fmap: folium.Map, villages, legend: str, focus: list[tuple[float, float]] | None = None
+) -> folium.Map:
+    """Layer toggles, legend, view on the villages (or on the (lat, lon) points of `focus`,
+    when what the map is about lies in a corner of the place), and every asset served
+    locally."""
     folium.LayerControl(collapsed=False).add_to(fmap)
     Legend(legend).add_to(fmap)
-    if len(villages):
+    if focus:
+        lats, lons = zip(*focus, strict=True)
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(40, 40),
+                        max_zoom=16)  # fmt: skip
+    elif len(villages):
         minx, miny, maxx, maxy = villages.total_bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return use_local_assets(fmap)

@@ -27,9 +27,12 @@ def build_priority_map(villages, ranked, top: int = 30, tianditu_key: str | None
 
 
 def build_route_map(villages, plan, tianditu_key: str | None = None):
-    """Each team's route from its base through the numbered stops and back."""
+    """Each team's route from its base through the numbered stops and back; the view is on
+    the routes (the stops of a day often lie in a few villages of the township)."""
     fmap = _new_map(villages, tianditu_key, canvas=False)
     legend = ["<b>巡查路线</b>"]
+    focus = [(lat, lon) for lon, lat in plan.bases]
+    focus += list(zip(plan.plan["lat"], plan.plan["lon"], strict=True))
     for team, stops in plan.plan.groupby("team"):
         color = TEAM_COLORS[(team - 1) % len(TEAM_COLORS)]
         base = plan.bases[team - 1]
@@ -59,4 +62,4 @@ def build_route_map(villages, plan, tianditu_key: str | None = None):
         "margin:-10px 0 0 -10px}.shouhu-base{width:18px;height:18px;color:#fff;"
         "font:bold 11px sans-serif;text-align:center;line-height:18px;margin:-9px 0 0 -9px}"
         "</style>"))  # fmt: skip
-    return _finish(fmap, villages, "".join(legend))
+    return _finish(fmap, villages, "".join(legend), focus)

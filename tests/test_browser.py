@@ -436,6 +436,16 @@ def test_a_patrol_plan_shows_routes_on_the_map(app_url, page):
     assert frame.locator(".shouhu-stop").count() == 18  # 3 teams x 6 stops (the defaults)
     assert frame.locator(".shouhu-base").count() == 3
     assert frame.locator("path.leaflet-interactive[stroke='#c62828']").count() >= 1
+    # The view is on the routes: every stop and base in sight, spread over the map rather than
+    # bunched in the corner of the township they lie in.
+    frame.wait_for_timeout(1000)  # the fitBounds animation
+    view = frame.locator(".leaflet-container").bounding_box()
+    boxes = [frame.locator(".shouhu-stop, .shouhu-base").nth(i).bounding_box() for i in range(21)]
+    xs, ys = [b["x"] for b in boxes], [b["y"] for b in boxes]
+    assert view["x"] <= min(xs) and max(xs) <= view["x"] + view["width"]
+    assert view["y"] <= min(ys) and max(ys) <= view["y"] + view["height"]
+    spread = max((max(xs) - min(xs)) / view["width"], (max(ys) - min(ys)) / view["height"])
+    assert spread > 0.5, spread
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "patrol_plan.png"), full_page=True)
     assert page.external_requests == []
