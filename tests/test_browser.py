@@ -209,6 +209,16 @@ def test_risk_page_shows_tiers_on_the_map(app_url, page):
     assert download.value.suggested_filename.endswith(".csv")
     exports = _audit_rows("export", "admin")
     assert exports.iloc[0]["layer"] == "risk_household" and exports.iloc[0]["rows"] > 0
+    # A search in the village box that matches nothing says so in Chinese, not "No results".
+    page.get_by_role("combobox", name="村（社区）").click()
+    page.keyboard.type("不存在的村")
+    empty = page.locator('[role="listbox"][data-empty="true"] [role="option"] > span')
+    empty.wait_for(timeout=30_000)
+    shown = empty.evaluate(
+        "e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content]"
+    )
+    assert shown[0] == "0px" and "没有匹配的选项" in shown[1]
+    page.keyboard.press("Escape")
     assert page.external_requests == []
 
 
