@@ -18,6 +18,12 @@ ADMIN_CODE_LENGTHS: dict[str, int] = {"county_code": 6, "township_code": 9, "vil
 KINDS = ("text", "int", "float", "bool", "date", "datetime")
 
 
+# What the data dictionary page calls each kind of column and of geometry.
+KIND_LABELS = {"text": "文字", "int": "整数", "float": "数值", "bool": "是/否", "date": "日期",
+               "datetime": "日期时间"}  # fmt: skip
+GEOMETRY_LABELS = {"Point": "点", "MultiPolygon": "面", "Geometry": "线或面"}
+
+
 @dataclass(frozen=True)
 class Column:
     """One attribute column."""

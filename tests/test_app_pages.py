@@ -164,6 +164,17 @@ def test_layers_page_lists_columns_with_personal_flags(app):
     app.selectbox(key="layer_pick").set_value("children").run()
     table = app.dataframe[0].value
     assert table.loc[table["列名"] == "id_number", "个人信息"].item() == "是"
+    # Kinds and geometry in Chinese, every one of them: staff read this page, not the code.
+    from layers.catalogue import LAYERS
+
+    for name, layer in LAYERS.items():
+        app.selectbox(key="layer_pick").set_value(name).run()
+        kinds = app.dataframe[0].value["类型"]
+        assert len(kinds) == len(layer.columns) and not kinds.str.contains("[A-Za-z]").any()
+        shape = {m.label: m.value for m in app.metric}["几何类型"]
+        assert shape in ("点", "面", "线或面", "无（记录表）"), shape
+    app.selectbox(key="layer_pick").set_value("water_bodies").run()
+    assert {m.label: m.value for m in app.metric}["几何类型"] == "线或面"
 
 
 def test_map_html_is_offline_and_holds_no_personal_data(demo_gpkg, demo_frames):
