@@ -164,6 +164,54 @@ def test_record_changes_give_old_and_new_values_masked(demo_frames):
     assert "王小明" not in json.dumps(changes, ensure_ascii=False)
 
 
+def test_the_audit_page_reads_in_chinese_and_beijing_time(store, demo_frames):
+    """What a county administrator reads: Beijing time, actions, layers, reasons, roles and
+    each record's changed fields with their Chinese names and values."""
+    from app.audit_view import audit_table
+    from layers.catalogue import get_layer
+    from layers.changes import record_changes
+
+    accounts = store.accounts()
+    accounts.add_user("admin", "county_admin", ["999901"], PASSWORD)
+    with pytest.raises(AccountError):
+        accounts.authenticate("admin", "wrong-password-1")
+    detail = {"format": "csv", "place": ["999901001"], "full_values": False}
+    accounts.audit("admin", "export", layer="risk_household", rows=12, detail=detail)
+    old = demo_frames["children"].head(2)
+    new = old.copy()
+    new.loc[new.index[0], "school"] = "石溪小学"
+    new.loc[new.index[0], "categories"] = "orphan;difficulty"
+    changes = dict(record_changes(get_layer("children"), old, new))
+    accounts.audit_records("admin", "write_record", "children", list(changes.items()))
+    rows = accounts.audit_rows()
+    table = audit_table(rows).set_index(rows["action"].to_numpy())
+    assert list(table.columns) == [
+        "时间（北京时间）", "账号", "操作", "图层", "记录", "行数", "详情"
+    ]  # fmt: skip
+    utc = pd.to_datetime(rows["at"]).dt.floor("s")
+    beijing = pd.to_datetime(table["时间（北京时间）"].to_numpy())
+    assert (beijing - utc.to_numpy() == pd.Timedelta(hours=8)).all()
+    assert table.loc["user_add", "详情"] == "角色：县级管理员；管辖范围：999901"
+    assert table.loc["login_failed", "操作"] == "登录失败"
+    assert table.loc["login_failed", "详情"] == "原因：口令错误"
+    export = table.loc["export"]
+    assert export["图层"] == "风险清单（家庭户）" and export["行数"] == 12
+    assert export["详情"] == "格式：csv；范围：999901001；完整信息：否"
+    records = table.loc["write_record"].set_index("记录")
+    first, second = (records.loc[str(k)] for k in old["child_id"])
+    assert first["图层"] == "儿童" and first["详情"].startswith("修改：")
+    assert "就学情况：" in first["详情"] and "→ 石溪小学" in first["详情"]
+    assert "→ 散居孤儿、其他困境儿童" in first["详情"]  # codes shown by their Chinese names
+    assert second["详情"] == "修改：无变化"
+    assert (
+        not table.drop(columns=["账号", "记录"])
+        .map(str)
+        .apply(lambda c: c.str.contains("[A-Za-z_]{4,}"))
+        .any()
+        .any()
+    )  # no codes or JSON keys left in what staff read
+
+
 def test_accounts_hash_lock_out_and_audit(store):
     accounts = store.accounts()
     assert accounts.count_users() == 0  # no default account, no default password

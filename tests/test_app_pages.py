@@ -177,6 +177,21 @@ def test_layers_page_lists_columns_with_personal_flags(app):
     assert {m.label: m.value for m in app.metric}["几何类型"] == "线或面"
 
 
+def test_audit_page_shows_the_log_in_chinese(app, demo_gpkg):
+    accounts = GeoPackageStore(demo_gpkg).accounts()
+    accounts.audit("t_audit", "export", layer="children", rows=3, detail={"format": "xlsx"})
+    accounts.audit("t_audit", "login")
+    app.switch_page("views/audit_page.py").run()
+    assert not app.exception, app.exception
+    assert "北京时间" in app.caption[0].value
+    app.text_input(key="audit_user").set_value("t_audit").run()
+    table = app.dataframe[0].value
+    assert list(table["操作"]) == ["登录", "导出"]
+    assert list(table["图层"]) == ["", "儿童"] and table["详情"].iloc[1] == "格式：xlsx"
+    app.selectbox(key="audit_action").set_value("login").run()
+    assert list(app.dataframe[0].value["操作"]) == ["登录"]
+
+
 def test_map_html_is_offline_and_holds_no_personal_data(demo_gpkg, demo_frames):
     store = GeoPackageStore(demo_gpkg)
     html = map_html(build_map(map_data(store)))

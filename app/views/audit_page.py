@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import messages as M
+from app.audit_view import audit_table
 from app.views.common import store_or_stop
 from layers.accounts import ACTIONS
 
@@ -14,20 +15,5 @@ username = c1.text_input("账号", key="audit_user").strip() or None
 labels = {"": "全部", **ACTIONS}
 action = c2.selectbox("操作", list(labels), format_func=labels.get, key="audit_action") or None
 rows = store.accounts().audit_rows(username=username, action=action, limit=2000)
-rows["action"] = rows["action"].map(ACTIONS).fillna(rows["action"])
-st.caption(f"最近 {len(rows)} 条（时间为 UTC）。审计日志只能追加，不能修改或删除。")
-st.dataframe(
-    rows.rename(
-        columns={
-            "at": "时间",
-            "username": "账号",
-            "action": "操作",
-            "layer": "图层",
-            "record_id": "记录",
-            "rows": "行数",
-            "detail": "详情",
-        }
-    ).drop(columns=["id"]),
-    hide_index=True,
-    use_container_width=True,
-)
+st.caption(f"最近 {len(rows)} 条（北京时间）。审计日志只能追加，不能修改或删除。")
+st.dataframe(audit_table(rows), hide_index=True, use_container_width=True)
