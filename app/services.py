@@ -30,7 +30,7 @@ def layer_counts(store: Store) -> pd.DataFrame:
             "图层": layer.label,
             "表名": name,
             "记录数": store.count(name),
-            "几何类型": layer.geometry or "（无几何）",
+            "几何类型": layer.geometry_label,
             "含个人信息": "是" if layer.sensitive else "否",
         }
         for name, layer in LAYERS.items()

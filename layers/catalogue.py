@@ -22,6 +22,7 @@ KINDS = ("text", "int", "float", "bool", "date", "datetime")
 KIND_LABELS = {"text": "文字", "int": "整数", "float": "数值", "bool": "是/否", "date": "日期",
                "datetime": "日期时间"}  # fmt: skip
 GEOMETRY_LABELS = {"Point": "点", "MultiPolygon": "面", "Geometry": "线或面"}
+NO_GEOMETRY = "无（记录表）"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class Layer:
     sensitive: bool = False  # holds personal data of children or families
     admin_level: str = "village_code"  # finest admin code the layer carries
     style: dict = field(default_factory=dict)
+
+    @property
+    def geometry_label(self) -> str:
+        """The kind of geometry in Chinese (点、面、线或面), or that the layer is a record table."""
+        return GEOMETRY_LABELS[self.geometry] if self.geometry else NO_GEOMETRY
 
     @property
     def column_names(self) -> list[str]:

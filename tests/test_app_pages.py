@@ -143,6 +143,11 @@ def test_home_page_shows_counts_and_demo_notice(app, demo_frames):
     assert metrics["儿童"] == str(len(demo_frames["children"]))
     assert any("示范数据" in i.value for i in app.info)
     assert not app.error
+    layers = app.dataframe[0].value.set_index("表名")
+    shapes = layers["几何类型"]
+    assert shapes["households"] == "点" and shapes["villages"] == "面"
+    assert shapes["water_bodies"] == "线或面" and shapes["children"] == "无（记录表）"
+    assert not shapes.str.contains("[A-Za-z]").any()
 
 
 def test_map_page_runs_and_counts_match(app, demo_frames):

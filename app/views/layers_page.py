@@ -5,7 +5,7 @@ import streamlit as st
 
 from app import messages as M
 from app.views.common import store_or_stop
-from layers.catalogue import GEOMETRY_LABELS, KIND_LABELS, LAYERS
+from layers.catalogue import KIND_LABELS, LAYERS
 
 st.title(M.PAGE_LAYERS)
 store = store_or_stop()
@@ -14,7 +14,7 @@ name = st.selectbox("图层", list(LAYERS), format_func=labels.get, key="layer_p
 layer = LAYERS[name]
 c1, c2, c3 = st.columns(3)
 c1.metric("记录数", store.count(name))
-c2.metric("几何类型", GEOMETRY_LABELS[layer.geometry] if layer.geometry else "无（记录表）")
+c2.metric("几何类型", layer.geometry_label)
 c3.metric("含个人信息", "是" if layer.sensitive else "否")
 st.dataframe(
     pd.DataFrame(
