@@ -117,8 +117,10 @@ class Legend(branca.element.MacroElement):
 
 
 class MapControls(branca.element.MacroElement):
-    """Leaflet's zoom buttons titled in Chinese and a metric-only scale bar: its defaults are
-    "Zoom in"/"Zoom out" tooltips and a second bar in feet and miles."""
+    """Leaflet's zoom buttons titled in Chinese, a metric-only scale bar and Leaflet credited
+    in plain text: its defaults are "Zoom in"/"Zoom out" tooltips, a second bar in feet and
+    miles, and a flag icon with a link to leafletjs.com, which an offline office PC cannot
+    open."""
 
     _template = Template(
         """
@@ -127,6 +129,7 @@ class MapControls(branca.element.MacroElement):
                         zoomOutTitle: {{ this.zoom_out|tojson }}})
             .addTo({{ this._parent.get_name() }});
         L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
         {% endmacro %}
         """
     )

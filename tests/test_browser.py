@@ -184,6 +184,8 @@ def test_map_page_offline_with_legend_and_clusters(app_url, page, demo_frames):
     assert frame.locator("a.leaflet-control-zoom-out").get_attribute("title") == "缩小"
     scale = frame.locator(".leaflet-control-scale-line")
     assert scale.count() == 1 and re.fullmatch(r"\d+ k?m", scale.inner_text().strip())
+    credit = frame.locator(".leaflet-control-attribution")
+    assert credit.inner_text().strip() == "Leaflet" and credit.locator("a, svg").count() == 0
     box = frame.locator(".leaflet-container").bounding_box()
     assert box and box["height"] > 300  # a blank, zero-height map is the offline failure mode
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
