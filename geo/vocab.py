@@ -53,6 +53,9 @@ SWEEP_STATUSES: dict[str, str] = {
     "rectified": "已整改",
 }
 
+# A sweep checklist's items: one per hazard found near the facility, then the fixed ones.
+SWEEP_ITEM_KINDS: dict[str, str] = {"hazard": "周边隐患", "fixed": "固定排查项"}
+
 SLOPE_GRADES: dict[str, str] = {
     "high": "高",
     "medium": "中",

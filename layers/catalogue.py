@@ -341,7 +341,7 @@ SWEEP_ITEMS = Layer(
         Column("sweep_id", "text", "排查编号", required=True),
         Column("facility_id", "text", "场所编号", required=True),
         *_admin("village_code"),
-        Column("item_kind", "text", "类别", required=True),
+        Column("item_kind", "text", "类别", required=True, choices=vocab.SWEEP_ITEM_KINDS),
         Column("hazard_id", "text", "隐患编号"),
         Column("label", "text", "排查内容", required=True),
         Column("status", "text", "状态", required=True, choices=vocab.SWEEP_STATUSES),
