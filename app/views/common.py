@@ -54,6 +54,18 @@ TABLE_UPLOAD = _upload_types(tabular.SUFFIXES, tabular.OLD_SHEETS)
 WORKBOOK_UPLOAD = _upload_types(WORKBOOK, tabular.OLD_SHEETS)
 GIS_UPLOAD = _upload_types(geofile.FORMATS, (".shp", ".xlsx", ".xls"))
 
+
+def read_or_explain(errors: tuple[type[Exception], ...], read, *args):
+    """`read(*args)`, or None after showing in Chinese why the file was refused (the readers'
+    `errors` say what to do). A refused file must not st.stop() the page: the tabs and
+    sections after the uploader would be left empty."""
+    try:
+        return read(*args)
+    except errors as exc:
+        st.error(str(exc))
+        return None
+
+
 IDLE_MINUTES = float(os.environ.get("SHOUHU_IDLE_MINUTES", "30"))
 
 

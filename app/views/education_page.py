@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app.coverage_map import build_coverage_map
 from app.coverage_service import campaigns, compute_coverage
-from app.views.common import TABLE_UPLOAD, pick_place, store_or_stop
+from app.views.common import TABLE_UPLOAD, pick_place, read_or_explain, store_or_stop
 from geo import vocab
 from geo.coverage import CampaignError, still_to_hold
 from layers.coverage_report import report_bytes
@@ -171,16 +171,15 @@ if store.scope.can("import"):
     upload = st.file_uploader("选择填好的模板（.xlsx 或 .csv）", type=TABLE_UPLOAD,
                               key="edu_file")  # fmt: skip
     if upload is not None and st.button("检查并导入（全部正确才写入）", key="edu_import"):
-        try:
-            table = read_table(upload.getvalue(), upload.name, KNOWN_HEADERS)
-        except TableError as exc:
-            st.error(str(exc))
-            table = None
-        frame, problems = plan_sessions(store, table, campaign) if table is not None else (None, [])
-        if problems:
-            st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
-            st.dataframe([p.as_dict() for p in problems], hide_index=True)
-        elif frame is not None:
-            store.write_layers({"education_sessions": frame}, upsert=True)
-            st.session_state["edu_saved"] = f"已导入 {len(frame)} 条宣讲记录。"
-            st.rerun()
+        table = read_or_explain(
+            (TableError,), read_table, upload.getvalue(), upload.name, KNOWN_HEADERS
+        )
+        if table is not None:
+            frame, problems = plan_sessions(store, table, campaign)
+            if problems:
+                st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
+                st.dataframe([p.as_dict() for p in problems], hide_index=True)
+            else:
+                store.write_layers({"education_sessions": frame}, upsert=True)
+                st.session_state["edu_saved"] = f"已导入 {len(frame)} 条宣讲记录。"
+                st.rerun()

@@ -19,7 +19,7 @@ from app.patrol_service import (
     save_plan,
     water_priorities,
 )
-from app.views.common import WORKBOOK_UPLOAD, pick_place, store_or_stop
+from app.views.common import WORKBOOK_UPLOAD, pick_place, read_or_explain, store_or_stop
 from geo import vocab
 from geo.patrol import WeightsError, explain_weights
 from geo.risk import RulesError
@@ -147,11 +147,9 @@ with tab_record:
         )
         if upload is not None and st.button("检查并登记（全部正确才写入）", key="insp_import"):
             ids = set(store.read_layer("water_bodies", columns=[])["water_id"])
-            try:
-                records, problems = read_records(upload.getvalue(), ids)
-            except ValueError as exc:  # shown here; the 完成情况 tab still renders
-                st.error(str(exc))
-            else:
+            read = read_or_explain((ValueError,), read_records, upload.getvalue(), ids)
+            if read is not None:
+                records, problems = read
                 if problems:
                     st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
                     st.dataframe(pd.DataFrame([p.as_dict() for p in problems]), hide_index=True)

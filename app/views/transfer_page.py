@@ -7,7 +7,13 @@ from pathlib import Path
 import streamlit as st
 
 from app import messages as M
-from app.views.common import GIS_UPLOAD, TABLE_UPLOAD, pick_place, store_or_stop
+from app.views.common import (
+    GIS_UPLOAD,
+    TABLE_UPLOAD,
+    pick_place,
+    read_or_explain,
+    store_or_stop,
+)
 from geo.crs import SOURCE_SYSTEMS
 from layers import exporters, ledger
 from layers.child_import import apply_import, plan_import
@@ -56,16 +62,6 @@ def _confirm(key: str, apply) -> None:
             st.rerun()
 
 
-def _read(read, *args):
-    """`read(*args)`, or None after showing why not in Chinese. A bad file must not stop the
-    page: the tabs after this one (导入图层, 导出) would then be empty."""
-    try:
-        return read(*args)
-    except (TableError, GeoFileError) as exc:
-        st.error(str(exc))
-        return None
-
-
 with tab_children:
     if "ledger_done" in st.session_state:
         st.success(st.session_state.pop("ledger_done"))
@@ -80,7 +76,9 @@ with tab_children:
                                   key="ledger_file")  # fmt: skip
         crs = st.selectbox("经纬度坐标系", list(CRS_CHOICES), format_func=CRS_CHOICES.get,
                            key="ledger_crs")  # fmt: skip
-        table = upload and _read(read_table, upload.getvalue(), upload.name, ledger.KNOWN_HEADERS)
+        table = upload and read_or_explain(
+            (TableError,), read_table, upload.getvalue(), upload.name, ledger.KNOWN_HEADERS
+        )
         if table is not None:
             st.caption(f"读取 {len(table.rows)} 行（{table.encoding}）。请核对列的对应关系：")
             guessed = ledger.guess_mapping(table.columns)
@@ -130,7 +128,9 @@ with tab_layer:
             if given:
                 defaults[type_col] = given
         if upload is not None and st.button("检查（不写入）", key="layer_check"):
-            geofile = _read(read_geofile, upload.getvalue(), upload.name, crs or None)
+            refused = (GeoFileError, TableError)  # a CSV of points is read as a table
+            data = upload.getvalue()
+            geofile = read_or_explain(refused, read_geofile, data, upload.name, crs or None)
             if geofile is not None:
                 for warning in geofile.warnings:
                     st.warning(warning)
