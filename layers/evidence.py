@@ -16,6 +16,7 @@ from layers.schema import EVIDENCE
 
 MAX_BYTES = 10 * 1024 * 1024
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+SUFFIXES = (".jpg", ".jpeg", ".png")  # the names an uploader offers; the content decides
 
 
 class EvidenceError(ValueError):

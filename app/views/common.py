@@ -12,7 +12,7 @@ import streamlit as st
 
 from app import messages as M
 from app.services import open_checked_store
-from layers import geofile, tabular
+from layers import evidence, geofile, tabular
 from layers.access import Scope
 from layers.errors import StoreError
 from layers.export import WORKBOOK
@@ -53,6 +53,15 @@ def _upload_types(*suffixes) -> list[str]:
 TABLE_UPLOAD = _upload_types(tabular.SUFFIXES, tabular.OLD_SHEETS)
 WORKBOOK_UPLOAD = _upload_types(WORKBOOK, tabular.OLD_SHEETS)
 GIS_UPLOAD = _upload_types(geofile.FORMATS, (".shp", ".xlsx", ".xls"))
+PHOTO_UPLOAD = _upload_types(evidence.SUFFIXES)
+
+
+def photo_uploader(what: str, key: str):
+    """The uploader of a record's photos (several at once; checked by `evidence.media_type`
+    before anything is saved)."""
+    return st.file_uploader(
+        f"{what}（jpg、png，可多张）", accept_multiple_files=True, type=PHOTO_UPLOAD, key=key
+    )
 
 
 def read_or_explain(errors: tuple[type[Exception], ...], read, *args):

@@ -10,7 +10,13 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app.coverage_map import build_coverage_map
 from app.coverage_service import campaigns, compute_coverage
-from app.views.common import TABLE_UPLOAD, pick_place, read_or_explain, store_or_stop
+from app.views.common import (
+    TABLE_UPLOAD,
+    photo_uploader,
+    pick_place,
+    read_or_explain,
+    store_or_stop,
+)
 from geo import vocab
 from geo.coverage import CampaignError, still_to_hold
 from layers.coverage_report import report_bytes
@@ -111,8 +117,7 @@ if store.scope.can("import"):
         presenter = g1.text_input("宣讲人", key="edu_presenter")
         kids = g2.number_input("参加儿童人数", min_value=0, step=1, key="edu_kids")
         adults = g3.number_input("参加监护人人数", min_value=0, step=1, key="edu_adults")
-        photos = st.file_uploader("佐证照片（jpg、png，可多张）", accept_multiple_files=True,
-                                  type=["jpg", "jpeg", "png"], key="edu_photos")  # fmt: skip
+        photos = photo_uploader("佐证照片", key="edu_photos")
         note = st.text_input("备注", key="edu_note")
         submitted = st.form_submit_button("保存宣讲记录", key="edu_save")
     if submitted:

@@ -19,7 +19,13 @@ from app.patrol_service import (
     save_plan,
     water_priorities,
 )
-from app.views.common import WORKBOOK_UPLOAD, pick_place, read_or_explain, store_or_stop
+from app.views.common import (
+    WORKBOOK_UPLOAD,
+    photo_uploader,
+    pick_place,
+    read_or_explain,
+    store_or_stop,
+)
 from geo import vocab
 from geo.patrol import WeightsError, explain_weights
 from geo.risk import RulesError
@@ -120,8 +126,7 @@ with tab_record:
                 for col, i in zip(cols, INSPECTION_ITEMS, strict=True)
             }  # fmt: skip
             seen = st.number_input("发现儿童人数", min_value=0, step=1, key="insp_seen")
-            photos = st.file_uploader("现场照片（jpg、png，可多张）", accept_multiple_files=True,
-                                      type=["jpg", "jpeg", "png"], key="insp_photos")  # fmt: skip
+            photos = photo_uploader("现场照片", key="insp_photos")
             note = st.text_input("备注", key="insp_note")
             saved = st.form_submit_button("保存巡查记录", key="insp_save")
         if saved:

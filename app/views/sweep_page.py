@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app import sweep_service as svc
 from app.mapping import _finish, _new_map, _swatch
-from app.views.common import pick_place, store_or_stop
+from app.views.common import photo_uploader, pick_place, store_or_stop
 from geo import vocab
 from geo.sweep import (
     ITEM_STATUSES,
@@ -96,8 +96,7 @@ if store.scope.role != "viewer":
         responsible = f2.text_input("责任人", key="sweep_responsible")
         due = f3.date_input("整改期限", value=None, key="sweep_due")
         note = st.text_input("备注", key="sweep_note")
-        photos = st.file_uploader("照片（jpg、png，可多张）", accept_multiple_files=True,
-                                  type=["jpg", "jpeg", "png"], key="sweep_photos")  # fmt: skip
+        photos = photo_uploader("照片", key="sweep_photos")
         saved = st.form_submit_button("保存", key="sweep_save")
     if saved:
         try:
@@ -141,8 +140,7 @@ if store.scope.can("import"):
                 "纬度（WGS84）", value=round(at.y, 6), format="%.6f", key="ph_lat"
             )
             hnote = st.text_input("备注", key="ph_note")
-            hphotos = st.file_uploader("照片（jpg、png，可多张）", accept_multiple_files=True,
-                                       type=["jpg", "jpeg", "png"], key="ph_photos")  # fmt: skip
+            hphotos = photo_uploader("照片", key="ph_photos")
             recorded = st.form_submit_button("登记隐患", key="ph_save")
         if recorded:
             try:
