@@ -1,11 +1,9 @@
 """Streamlit entry point: only wires the pages (run via `shouhu serve` or `python -m app`)."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from app import messages as M
-from app.views.common import current_scope, log_out
+from app.views.common import STYLE, current_scope, log_out
 from layers.access import ROLES
 
 st.set_page_config(
@@ -41,6 +39,5 @@ else:
         st.caption(M.INTERNAL)
     # On every page, and on paper when a page is printed.
     st.markdown(f'<p class="shouhu-internal">{M.INTERNAL}</p>', unsafe_allow_html=True)
-# Streamlit's own English words in Chinese, and no unlogged table download (see the file).
-st.html(f"<style>{(Path(__file__).parent / 'static' / 'shouhu.css').read_text('utf-8')}</style>")
+st.html(STYLE)
 st.navigation(pages).run()

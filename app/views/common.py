@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -76,6 +77,9 @@ def read_or_explain(errors: tuple[type[Exception], ...], read, *args):
 
 
 IDLE_MINUTES = float(os.environ.get("SHOUHU_IDLE_MINUTES", "30"))
+# Streamlit's own English words in Chinese, and no unlogged table download (see the file):
+# read once per process, not at every rerun of every page.
+STYLE = f"<style>{(Path(__file__).parents[1] / 'static' / 'shouhu.css').read_text('utf-8')}</style>"
 
 
 def current_scope() -> Scope | None:
