@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from app import education_cli, patrol_cli, sweep_cli, transfer_cli
-from app.cli_args import Parser, code_arg, date_arg, labelled
+from app.cli_args import Parser, code_arg, date_arg, labelled, settings_options
 from app.places import PlaceError, resolve_args
 from geo.coverage import CampaignError
 from geo.crs import CRSError, analysis_crs
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     risk.add_argument(
         "--village", nargs="+", type=code_arg, default=None, help="只算这些村（社区）或乡镇代码"
     )
-    risk.add_argument("--rules", default=None, help="风险规则 TOML 文件（默认内置规则）")
+    settings_options(risk)
 
     risk.add_argument(
         "--user",

@@ -71,6 +71,22 @@ code_arg = _code_type((6, 9, 12))  # a county (6 digits), township (9) or villag
 township_arg = _code_type((9,))  # a township (乡镇、街道)
 
 
+def settings_options(parser: argparse.ArgumentParser, weights: bool = False) -> None:
+    """--rules (and, with `weights`, --weights): a deployment's settings files for this run,
+    instead of the ones the environment names (layers.rules_file), else the built-in ones."""
+    from layers.rules_file import RULES_ENV, WEIGHTS_ENV
+
+    parser.add_argument(
+        "--rules", default=None, help=f"风险规则 TOML 文件（默认 {RULES_ENV} 或内置规则）"
+    )
+    if weights:
+        parser.add_argument(
+            "--weights",
+            default=None,
+            help=f"巡查优先级权重 TOML 文件（默认 {WEIGHTS_ENV} 或内置权重）",
+        )
+
+
 # argparse's own error messages, in Chinese (a message not listed stays as argparse wrote it).
 _MESSAGES = [
     (r"the following arguments are required: (.+)", r"缺少必填参数：\1"),

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from app.cli_args import code_arg, date_arg, input_file_arg, positive_int_arg
+from app.cli_args import code_arg, date_arg, input_file_arg, positive_int_arg, settings_options
 
 
 def _lonlat(text: str) -> tuple[float, float]:
@@ -54,14 +54,7 @@ def add_parsers(sub, store_arg) -> None:
         "--days", type=positive_int_arg, default=7, help="多少天内应至少巡查一次（默认 7）"
     )
     for parser in (plan, prio):
-        parser.add_argument(
-            "--rules", default=None, help="风险规则 TOML 文件（默认 SHOUHU_RISK_RULES 或内置规则）"
-        )
-        parser.add_argument(
-            "--weights",
-            default=None,
-            help="巡查优先级权重 TOML 文件（默认 SHOUHU_PATROL_WEIGHTS 或内置权重）",
-        )
+        settings_options(parser, weights=True)
     for parser in (plan, record, prio, comp):
         parser.add_argument("--user", default=None, help="以该账号的权限和管辖范围运行")
         store_arg(parser)
