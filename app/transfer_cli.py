@@ -13,10 +13,9 @@ from pathlib import Path
 from app.cli_args import code_arg, input_file_arg, labelled
 from geo.crs import SOURCE_SYSTEMS
 from layers import ledger
+from layers.export import EXPORT_FORMATS
 from layers.geofile import FORMATS
 from layers.layer_import import KINDS
-
-EXPORT_KINDS = ("gpkg", "geojson", "kml", "ledger")
 
 
 def add_parsers(sub, store_arg) -> None:
@@ -58,7 +57,7 @@ def add_parsers(sub, store_arg) -> None:
     exp = sub.add_parser("export", help="导出 GeoPackage、GeoJSON、KML 或 Excel 台账")
     exp.add_argument(
         "kind",
-        choices=EXPORT_KINDS,
+        choices=list(EXPORT_FORMATS),
         help="格式：gpkg（全部图层）、geojson、kml（一个图层）、ledger（Excel 台账）",
     )
     exp.add_argument(

@@ -19,6 +19,10 @@ from layers.errors import StoreError
 
 FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".geojson": "GeoJSON", ".gpkg": "GeoPackage"}
 WORKBOOK = (".xlsx",)  # files laid out as Excel workbooks (ledgers, report forms, templates)
+# The exports of layers.exporters and the extensions each writes: a file is what its name says.
+EXPORT_FORMATS = {
+    "gpkg": (".gpkg",), "geojson": (".geojson", ".json"), "kml": (".kml",), "ledger": WORKBOOK,
+}  # fmt: skip
 
 
 def check_target(path: str | os.PathLike, formats: Iterable[str] = FORMATS) -> Path:

@@ -21,12 +21,8 @@ from layers import ledger
 from layers.access import PERSON_LAYERS, AccessDenied
 from layers.catalogue import LAYERS, get_layer
 from layers.errors import StoreError
-from layers.export import WORKBOOK, atomic_write, check_target
+from layers.export import EXPORT_FORMATS, atomic_write, check_target
 
-# The extensions each export writes: a file is what its name says.
-EXPORT_FORMATS = {
-    "gpkg": (".gpkg",), "geojson": (".geojson", ".json"), "kml": (".kml",), "ledger": WORKBOOK,
-}  # fmt: skip
 LEFT_BEHIND = {"left_behind_rural", "left_behind_urban"}
 IN_DIFFICULTY = {"orphan", "unsupported", "difficulty"}
 
