@@ -261,14 +261,10 @@ def test_patrol_sheet_bad_inputs_name_the_row_and_field(demo_store):
     assert problems[0].row == 4 and "W_NOPE" in problems[0].problem
 
 
-def test_cli_plan_prints_lengths_and_writes_sheets(demo_frames, gpkg_template, tmp_path, capsys):
-    import shutil
-
+def test_cli_plan_prints_lengths_and_writes_sheets(demo_frames, fresh_demo_gpkg, tmp_path, capsys):
     from layers.store.gpkg import GeoPackageStore
 
-    path = tmp_path / "d.gpkg"
-    shutil.copyfile(gpkg_template, path)
-    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+    path = fresh_demo_gpkg
     out, sheets = tmp_path / "plan.csv", tmp_path / "sheets"
     args = ["patrol", "plan", "--date", "2026-07-20", "--teams", "2", "--stops-per-team", "4",
             "--out", str(out), "--sheets", str(sheets), "--store", str(path)]  # fmt: skip
@@ -300,14 +296,8 @@ def test_cli_plan_prints_lengths_and_writes_sheets(demo_frames, gpkg_template, t
     assert GeoPackageStore(path).count("inspections") == len(demo_frames["inspections"]) + 1
 
 
-def test_cli_ranks_and_plans_with_a_weights_file(demo_frames, gpkg_template, tmp_path, capsys):
-    import shutil
-
-    from layers.store.gpkg import GeoPackageStore
-
-    path = tmp_path / "d.gpkg"
-    shutil.copyfile(gpkg_template, path)
-    GeoPackageStore(path).write_layers(demo_frames, replace=True)
+def test_cli_ranks_and_plans_with_a_weights_file(fresh_demo_gpkg, tmp_path, capsys):
+    path = fresh_demo_gpkg
     weights_file = _weights_file(tmp_path, "[water_type]\ndam = 5000\n")
     out = tmp_path / "priority.csv"
     common = ["--store", str(path), "--weights", str(weights_file)]
