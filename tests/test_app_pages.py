@@ -1,5 +1,6 @@
 """Every page runs on the demo store (AppTest), and the map HTML is offline and free of PII."""
 
+import re
 import time
 from pathlib import Path
 
@@ -148,6 +149,32 @@ def test_home_page_shows_counts_and_demo_notice(app, demo_frames):
     assert shapes["households"] == "点" and shapes["villages"] == "面"
     assert shapes["water_bodies"] == "线或面" and shapes["children"] == "无（记录表）"
     assert not shapes.str.contains("[A-Za-z]").any()
+
+
+def test_every_table_has_chinese_headers_and_blank_missing_values(app, demo_frames):
+    """Streamlit writes a missing value (a plan date not set, a water body never inspected) as
+    the English "None" unless told otherwise: every table on every page is told; no header is
+    a code; the patrol tables name villages, not their 12-digit codes."""
+    views = Path(APP).parent / "views"
+    pages = ["home.py"] + sorted(p.name for p in views.glob("*_page.py"))
+    tables = missing = 0
+    for page in pages:
+        app.switch_page(f"views/{page}").run()
+        assert not app.exception, (page, app.exception)
+        for table in app.dataframe:
+            tables += 1
+            assert table.proto.HasField("placeholder") and table.proto.placeholder == "", page
+            headers = [str(c) for c in table.value.columns]
+            assert not [h for h in headers if re.search("[A-Za-z]{2,}", h)], (page, headers)
+            missing += int(table.value.isna().to_numpy().sum())
+    assert tables >= 12 and missing > 0  # the case is there to be shown
+    app.switch_page("views/patrol_page.py").run()
+    villages = set(demo_frames["villages"]["name"])
+    named = [t.value["村（社区）"] for t in app.dataframe if "村（社区）" in t.value]
+    assert len(named) == 3 and all(len(v) and set(v) <= villages for v in named)
+    ranked = app.dataframe[0].value
+    never = ranked["未巡查天数"].isna()
+    assert never.any() and ranked.loc[never, "原因"].str.contains("从未巡查").all()
 
 
 def test_map_page_runs_and_counts_match(app, demo_frames):

@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import messages as M
 from app.register_service import child_register, log_export
-from app.views.common import pick_place, store_or_stop
+from app.views.common import pick_place, show_table, store_or_stop
 from layers.export import table_bytes
 
 st.title(M.PAGE_CHILDREN)
@@ -44,7 +44,7 @@ table = _register(revealed)
 
 st.caption(M.CHILDREN_REVEALED if revealed else M.CHILDREN_MASKED)
 st.metric("儿童", len(table))
-st.dataframe(table, hide_index=True, use_container_width=True)
+show_table(table)
 
 full = revealed and store.scope.can("export_personal")
 if revealed and not full:

@@ -76,6 +76,14 @@ def read_or_explain(errors: tuple[type[Exception], ...], read, *args):
         return None
 
 
+def show_table(data, **kwargs) -> None:
+    """A table as every page shows it: the page's width, no index unless `hide_index=False`,
+    and a missing value (a plan date not set, a water body never inspected) as an empty cell:
+    Streamlit's own word for it is "None", English that reads like an error."""
+    kwargs.setdefault("hide_index", True)
+    st.dataframe(data, placeholder="", **kwargs)
+
+
 IDLE_MINUTES = float(os.environ.get("SHOUHU_IDLE_MINUTES", "30"))
 # Streamlit's own English words in Chinese, and no unlogged table download (see the file):
 # read once per process, not at every rerun of every page.

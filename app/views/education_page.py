@@ -15,6 +15,7 @@ from app.views.common import (
     photo_uploader,
     pick_place,
     read_or_explain,
+    show_table,
     store_or_stop,
 )
 from geo import vocab
@@ -60,34 +61,32 @@ st_folium(
 
 st.subheader("尚未开展的村（按剩余天数、儿童人数排序）")
 todo = still_to_hold(coverage)
-st.dataframe(
+show_table(
     todo[["village_name", "status", "planned_date", "children_in_scope", "days_to_deadline",
           "directors", "director_phones"]].rename(columns={
         "village_name": "村（社区）", "status": "状态", "planned_date": "计划日期",
         "children_in_scope": "留守及困境儿童", "days_to_deadline": "距截止（天）",
         "directors": "儿童主任", "director_phones": "联系电话"}),
-    hide_index=True, use_container_width=True,
 )  # fmt: skip
 
 st.subheader("各村完成情况")
-st.dataframe(
+show_table(
     coverage[["village_name", "status", "sessions_counted", "first_counted_date", "topics",
               "children_in_scope", "directors_count"]].rename(columns={
         "village_name": "村（社区）", "status": "状态", "sessions_counted": "计入场次",
         "first_counted_date": "首次宣讲", "topics": "主题", "children_in_scope": "留守及困境儿童",
         "directors_count": "儿童主任人数"}),
-    hide_index=True, use_container_width=True,
 )  # fmt: skip
 with st.expander("村 × 主题（计入的宣讲场次）"):
     matrix = result.matrix.copy()
     names = dict(zip(coverage["village_code"], coverage["village_name"], strict=True))
     matrix.index = matrix.index.map(names)
-    st.dataframe(matrix, use_container_width=True)
+    show_table(matrix, hide_index=False)
 if len(result.staffing):
     st.warning(M.EDU_STAFFING.format(n=len(result.staffing)))
-    st.dataframe(result.staffing[["village_name", "children_in_scope", "directors_count"]].rename(
+    show_table(result.staffing[["village_name", "children_in_scope", "directors_count"]].rename(
         columns={"village_name": "村（社区）", "children_in_scope": "留守及困境儿童",
-                 "directors_count": "儿童主任人数"}), hide_index=True)  # fmt: skip
+                 "directors_count": "儿童主任人数"}))  # fmt: skip
 
 townships = store.read_layer("townships")
 t_names = dict(zip(townships["township_code"], townships["name"], strict=True))
@@ -183,7 +182,7 @@ if store.scope.can("import"):
             frame, problems = plan_sessions(store, table, campaign)
             if problems:
                 st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
-                st.dataframe([p.as_dict() for p in problems], hide_index=True)
+                show_table([p.as_dict() for p in problems])
             else:
                 store.write_layers({"education_sessions": frame}, upsert=True)
                 st.session_state["edu_saved"] = f"已导入 {len(frame)} 条宣讲记录。"

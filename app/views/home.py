@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import messages as M
 from app.services import layer_counts
-from app.views.common import is_demo, store_or_stop
+from app.views.common import is_demo, show_table, store_or_stop
 
 st.title(M.APP_TITLE)
 store = store_or_stop()
@@ -20,4 +20,4 @@ cols[2].metric("儿童", by_table["children"])
 cols[3].metric("水域（河塘库坝）", by_table["water_bodies"])
 cols[4].metric("儿童场所", by_table["facilities"])
 st.subheader("各图层记录数")
-st.dataframe(counts, hide_index=True, use_container_width=True)
+show_table(counts)

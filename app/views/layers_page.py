@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app import messages as M
-from app.views.common import store_or_stop
+from app.views.common import show_table, store_or_stop
 from layers.catalogue import KIND_LABELS, LAYERS
 
 st.title(M.PAGE_LAYERS)
@@ -16,7 +16,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("记录数", store.count(name))
 c2.metric("几何类型", layer.geometry_label)
 c3.metric("含个人信息", "是" if layer.sensitive else "否")
-st.dataframe(
+show_table(
     pd.DataFrame(
         [
             {
@@ -30,6 +30,4 @@ st.dataframe(
             for col in layer.columns
         ]
     ),
-    hide_index=True,
-    use_container_width=True,
 )

@@ -24,6 +24,7 @@ from app.views.common import (
     photo_uploader,
     pick_place,
     read_or_explain,
+    show_table,
     store_or_stop,
 )
 from geo import vocab
@@ -52,6 +53,18 @@ tab_rank, tab_plan, tab_record, tab_check = st.tabs(["优先级", "巡查计划"
 PLAN_ZH = {"team": "组", "stop": "站序", "water_name": "水域", "water_type": "类型",
            "priority": "优先级", "leg_m": "上一站到此（米）", "missing_items": "缺失设备",
            "children_near": "附近儿童"}  # fmt: skip
+# The priority and compliance tables' columns, and the village by name (staff know villages by
+# name, not by their 12-digit code).
+TABLE_ZH = {"water_id": "水域编号", "water_name": "水域", "water_type": "类型",
+            "village_code": "村（社区）", "priority": "优先级", "children_near": "附近儿童",
+            "missing_items": "缺失设备", "days_since_inspection": "未巡查天数", "reasons": "原因",
+            "item": "设备", "status": "状态", "since": "报告日期"}  # fmt: skip
+
+
+def _named(frame: pd.DataFrame) -> pd.DataFrame:
+    villages = frame["village_code"].map(place.village_names).fillna(frame["village_code"])
+    return frame.assign(village_code=villages).rename(columns=TABLE_ZH)
+
 
 with tab_rank:
     st.caption(
@@ -61,11 +74,7 @@ with tab_rank:
         st.markdown("\n".join(f"- {line}" for line in explain_weights(weights)))
     st_folium(build_priority_map(place.villages, ranked, tianditu_key=tianditu), key="prio_map",
               returned_objects=[], use_container_width=True, height=420)  # fmt: skip
-    st.dataframe(ranked.rename(columns={
-        "water_name": "水域", "water_type": "类型", "village_code": "村代码", "priority": "优先级",
-        "children_near": "附近儿童", "missing_items": "缺失设备",
-        "days_since_inspection": "未巡查天数", "reasons": "原因"}).drop(columns=["lon", "lat"]),
-        hide_index=True, use_container_width=True)  # fmt: skip
+    show_table(_named(ranked.drop(columns=["lon", "lat"])))
 
 with tab_plan:
     p1, p2, p3 = st.columns(3)
@@ -90,8 +99,7 @@ with tab_plan:
             col.metric(f"第{team}组路线", f"{length / 1000:.1f} 公里")
         st_folium(build_route_map(place.villages, plan, tianditu), key="route_map",
                   returned_objects=[], use_container_width=True, height=480)  # fmt: skip
-        st.dataframe(plan.plan[list(PLAN_ZH)].rename(columns=PLAN_ZH), hide_index=True,
-                     use_container_width=True)  # fmt: skip
+        show_table(plan.plan[list(PLAN_ZH)].rename(columns=PLAN_ZH))  # fmt: skip
         d1, d2, d3 = st.columns(3)
         d1.download_button("下载计划（Excel）", lambda: table_bytes(plan.plan, "xlsx", "巡查计划"),
                            f"巡查计划_{plan.date:%Y%m%d}.xlsx", key="plan_xlsx")  # fmt: skip
@@ -157,7 +165,7 @@ with tab_record:
                 records, problems = read
                 if problems:
                     st.error(M.TRANSFER_CHECK_FAILED.format(n=len(problems)))
-                    st.dataframe(pd.DataFrame([p.as_dict() for p in problems]), hide_index=True)
+                    show_table(pd.DataFrame([p.as_dict() for p in problems]))
                 else:
                     added = record_inspections(store, records) if records else 0
                     st.success(f"已登记 {added} 条巡查记录。")
@@ -168,14 +176,9 @@ with tab_check:
     )
     result = compliance(store, day, int(days), place.scope)
     st.subheader(f"{day:%m月%d日}各组计划与实际")
-    st.dataframe(result["per_team"].rename(columns={"team": "组", "planned": "计划站点",
-                 "checked": "已查", "missed": "未查"}), hide_index=True)  # fmt: skip
+    show_table(result["per_team"].rename(columns={"team": "组", "planned": "计划站点",
+                 "checked": "已查", "missed": "未查"}))  # fmt: skip
     st.subheader(f"超过 {days} 天未巡查的水域（{len(result['stale'])} 处）")
-    st.dataframe(result["stale"].rename(columns={"water_name": "水域", "water_type": "类型",
-                 "village_code": "村代码", "days_since_inspection": "未巡查天数"}),
-                 hide_index=True, use_container_width=True)  # fmt: skip
+    show_table(_named(result["stale"]))
     st.subheader(f"报告缺失或损坏、尚未补齐的设备（{len(result['open_items'])} 项）")
-    open_zh = {"water_name": "水域", "village_code": "村代码", "item": "设备", "status": "状态",
-               "since": "报告日期"}  # fmt: skip
-    st.dataframe(result["open_items"].rename(columns=open_zh), hide_index=True,
-                 use_container_width=True)  # fmt: skip
+    show_table(_named(result["open_items"]))

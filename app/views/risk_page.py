@@ -11,7 +11,7 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app.mapping import build_risk_map
 from app.risk_service import compute_risk, tier_counts, village_tier_summary
-from app.views.common import pick_place, store_or_stop
+from app.views.common import pick_place, show_table, store_or_stop
 from geo.proximity import ProximityError
 from geo.risk import RulesError
 from layers.export import table_bytes
@@ -66,7 +66,7 @@ def _held(kind: str, compute):
 def _village_table(per_village: pd.DataFrame) -> None:
     per_village = per_village.copy()  # it may be the held result
     per_village.index = per_village.index.map(lambda c: f"{place.village_names.get(c, c)}（{c}）")
-    st.dataframe(per_village, use_container_width=True)
+    show_table(per_village, hide_index=False)
 
 
 if not store.scope.can("children"):  # aggregates only: tier counts per village
@@ -125,7 +125,7 @@ st.subheader("风险清单")
 table = pd.DataFrame(shown[list(COLUMNS_ZH)]).sort_values(
     ["score", "household_id"], ascending=[False, True]
 )
-st.dataframe(table.rename(columns=COLUMNS_ZH), hide_index=True, use_container_width=True)
+show_table(table.rename(columns=COLUMNS_ZH))
 d1, d2 = st.columns(2)
 
 

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app import sweep_service as svc
 from app.mapping import _finish, _new_map, _swatch
-from app.views.common import photo_uploader, pick_place, store_or_stop
+from app.views.common import photo_uploader, pick_place, show_table, store_or_stop
 from geo import vocab
 from geo.sweep import (
     ITEM_STATUSES,
@@ -75,17 +75,17 @@ names = dict(zip(facilities["facility_id"], facilities["name"], strict=True))
 fid = st.selectbox("场所", list(names), format_func=names.get, key="sweep_facility")
 st.subheader(f"{names[fid]}周边隐患（半径 {sweep.radius_m:.0f} 米）")
 hazards = svc.hazard_list(store, sweep.radius_m, today, sweep, place.scope, [fid])
-st.dataframe(hazards[["hazard_kind", "hazard_name", "hazard_type", "distance_m", "direction",
+show_table(hazards[["hazard_kind", "hazard_name", "hazard_type", "distance_m", "direction",
                       "status"]].rename(columns={
     "hazard_kind": "类别", "hazard_name": "名称", "hazard_type": "类型", "distance_m": "距离（米）",
-    "direction": "方位", "status": "状态"}), hide_index=True, use_container_width=True)  # fmt: skip
+    "direction": "方位", "status": "状态"}))  # fmt: skip
 
 st.subheader("排查清单")
 checklist = items[items["facility_id"] == fid]
-st.dataframe(checklist[["label", "status", "responsible", "due_date", "note"]].assign(
+show_table(checklist[["label", "status", "responsible", "due_date", "note"]].assign(
     status=checklist["status"].map(ITEM_STATUSES)).rename(columns={
     "label": "排查内容", "status": "状态", "responsible": "责任人", "due_date": "整改期限",
-    "note": "备注"}).fillna(""), hide_index=True, use_container_width=True)  # fmt: skip
+    "note": "备注"}))  # fmt: skip
 if store.scope.role != "viewer":
     labels = dict(zip(checklist["item_id"], checklist["label"], strict=True))
     with st.form("sweep_item"):
@@ -164,7 +164,7 @@ d2.download_button("下载全部场所排查结果（Excel）", lambda: results_
                    f"隐患排查结果_{place.scope[0]}.xlsx", key="sweep_results")  # fmt: skip
 if len(overdue):
     st.subheader("逾期未整改")
-    st.dataframe(overdue.assign(facility_name=overdue["facility_id"].map(names))[
+    show_table(overdue.assign(facility_name=overdue["facility_id"].map(names))[
         ["facility_name", "label", "responsible", "due_date"]].rename(columns={
         "facility_name": "场所", "label": "排查内容", "responsible": "责任人",
-        "due_date": "整改期限"}), hide_index=True)  # fmt: skip
+        "due_date": "整改期限"}))  # fmt: skip

@@ -12,6 +12,7 @@ from app.views.common import (
     TABLE_UPLOAD,
     pick_place,
     read_or_explain,
+    show_table,
     store_or_stop,
 )
 from geo.crs import SOURCE_SYSTEMS
@@ -37,7 +38,7 @@ def _show_plan(plan, key: str) -> bool:
     c3.metric("不变", counts["不变"])
     c4.metric("错误", len(plan.errors))
     if plan.problems:
-        st.dataframe(plan.problem_table(), hide_index=True, use_container_width=True)
+        show_table(plan.problem_table())
         st.download_button("下载问题清单（CSV）",
                            plan.problem_table().to_csv(index=False).encode("utf-8-sig"),
                            "导入问题.csv", key=f"{key}_report")  # fmt: skip
@@ -45,7 +46,7 @@ def _show_plan(plan, key: str) -> bool:
         st.success(M.TRANSFER_CHECK_OK)
         changed = plan.actions[plan.actions["操作"] != "不变"]
         if len(changed):
-            st.dataframe(changed, hide_index=True, use_container_width=True)
+            show_table(changed)
     else:
         st.error(M.TRANSFER_CHECK_FAILED.format(n=len(plan.errors)))
     return plan.ok
