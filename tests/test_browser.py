@@ -479,6 +479,18 @@ def test_a_facility_sweep_opens_with_its_hazards_and_sheet(app_url, page, demo_f
     html = Path(download.value.path()).read_text(encoding="utf-8")
     first = demo_frames["facilities"].sort_values("facility_id")["name"].iloc[0]
     assert first in html and 'class="radius"' in html and "校舍及建筑物安全" in html
+    # The empty deadline box reads 年/月/日, not Streamlit's "yyyy/mm/dd"; a typed year shows.
+    due = page.locator('[data-testid="stDateInput"]').filter(has_text="整改期限")
+    due.scroll_into_view_if_needed()
+    parts = due.locator('[role="spinbutton"]')
+    shown = parts.evaluate_all(
+        "es => es.map(e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content])"
+    )
+    assert shown == [["0px", '"年"'], ["0px", '"月"'], ["0px", '"日"']]
+    parts.first.click()
+    page.keyboard.type("2026")
+    assert parts.first.text_content() == "2026"
+    assert parts.first.evaluate("e => getComputedStyle(e).fontSize") != "0px"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "sweep.png"), full_page=True)
     assert page.external_requests == []
