@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app import messages as M
-from app.views.common import STYLE, current_scope, log_out
+from app.views.common import STYLE, UI_WORDS, current_scope, log_out
 from layers.access import ROLES
 
 st.set_page_config(
@@ -40,4 +40,5 @@ else:
     # On every page, and on paper when a page is printed.
     st.markdown(f'<p class="shouhu-internal">{M.INTERNAL}</p>', unsafe_allow_html=True)
 st.html(STYLE)
+st.html(UI_WORDS, unsafe_allow_javascript=True)
 st.navigation(pages).run()

@@ -273,7 +273,7 @@ def test_child_register_downloads_masked_and_reveal_is_logged(app_url, page, dem
     # The table's own "Download as CSV" would take the names shown in full away unlogged (a
     # director may not export them): only the page's download buttons are offered.
     page.locator('[data-testid="stDataFrame"]').first.hover()
-    page.get_by_role("button", name="Search").wait_for(timeout=10_000)  # its toolbar is up
+    page.get_by_role("button", name="搜索").wait_for(timeout=10_000)  # its toolbar is up
     assert page.locator('button[aria-label="Download as CSV"]').count() == 1
     assert not page.locator('button[aria-label="Download as CSV"]').is_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -364,6 +364,57 @@ def test_a_file_of_the_wrong_kind_is_refused_in_chinese(app_url, page, tmp_path)
     page.get_by_text("一起压缩成 .zip").wait_for(timeout=30_000)
     assert page.get_by_text("files are not allowed").count() == 0
     assert page.external_requests == []
+
+
+def test_streamlit_own_words_are_chinese(app_url, page, tmp_path):
+    """Streamlit draws its tables' toolbar, tooltips and column menu, the sidebar toggle and the
+    uploader's refusal of an unrelated file in English; app/static/zh_ui.js puts them in
+    Chinese as they appear (hover, click), and leaves the hidden CSV download alone."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(page, app_url, "admin", ADMIN_PASSWORD)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.hover()
+    page.get_by_role("button", name="搜索").wait_for(timeout=10_000)
+    labels = page.locator('[data-testid="stElementToolbar"] button').evaluate_all(
+        "es => es.map(e => e.getAttribute('aria-label'))"
+    )
+    assert sorted(labels) == sorted(["显示/隐藏列", "Download as CSV", "搜索", "全屏"])
+    assert not page.locator('button[aria-label="Download as CSV"]').is_visible()
+    page.get_by_role("button", name="搜索").hover()
+    tooltip = page.locator('[data-testid="stTooltipContent"]')
+    tooltip.first.wait_for(timeout=10_000)
+    assert tooltip.first.inner_text() == "搜索"
+    page.get_by_role("button", name="显示/隐藏列").click()
+    page.get_by_text("全选", exact=True).wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    box = table.bounding_box()  # the first column's menu, from the dots at its header's end
+    page.mouse.move(box["x"] + 150, box["y"] + 18)
+    page.mouse.click(box["x"] + 220, box["y"] + 18)
+    menu = page.locator('[data-testid="stDataFrameColumnMenu"]')
+    menu.first.wait_for(timeout=10_000)
+    words = menu.first.inner_text()
+    assert "升序排列" in words and "隐藏此列" in words and "Sort" not in words, words
+    page.keyboard.press("Escape")
+    assert (
+        page.locator('[data-testid="stSidebarCollapseButton"] button').get_attribute("aria-label")
+        == "收起侧边栏"
+    )
+    (tmp_path / "说明.txt").write_text("not a ledger", encoding="utf-8")
+    _open(page, "导入导出")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        str(tmp_path / "说明.txt")
+    )
+    chip = page.locator('[data-testid="stFileChip"]')
+    chip.wait_for(timeout=30_000)
+    uploader = page.locator('[data-testid="stFileUploader"]').first
+    page.wait_for_function(
+        "e => e.innerText.includes('不接受')", arg=uploader.element_handle(), timeout=10_000
+    )
+    text = uploader.inner_text()
+    assert "不接受 text/plain 文件" in text and "错误：" in text, text
+    assert "not allowed" not in text and "Error" not in text, text
+    assert errors == [] and page.external_requests == []
 
 
 def test_a_refused_patrol_sheet_leaves_the_other_tabs_working(app_url, page, tmp_path):

@@ -87,7 +87,10 @@ def show_table(data, **kwargs) -> None:
 IDLE_MINUTES = float(os.environ.get("SHOUHU_IDLE_MINUTES", "30"))
 # Streamlit's own English words in Chinese, and no unlogged table download (see the file):
 # read once per process, not at every rerun of every page.
-STYLE = f"<style>{(Path(__file__).parents[1] / 'static' / 'shouhu.css').read_text('utf-8')}</style>"
+_STATIC = Path(__file__).parents[1] / "static"
+STYLE = f"<style>{(_STATIC / 'shouhu.css').read_text('utf-8')}</style>"
+# The words Streamlit draws in English on hover and click, where a stylesheet cannot reach.
+UI_WORDS = f"<script>{(_STATIC / 'zh_ui.js').read_text('utf-8')}</script>"
 
 
 def current_scope() -> Scope | None:
