@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
+from app import messages as M
 from app.cli_args import code_arg, date_arg, input_file_arg, labelled, township_arg, year_arg
 from geo import vocab
 
@@ -98,6 +99,7 @@ def _coverage(store, args) -> int:
     write_table(result.coverage, target, sheet="宣讲完成情况")
     print(f"已写入 {target}：{len(result.coverage)} 个村（社区），{result.campaign.name}，"
           f"截止 {result.campaign.deadline}，统计日期 {as_of}")  # fmt: skip
+    _say_if_default(result.campaign)
     for row in result.rollup.itertuples(index=False):
         print(f"乡镇 {row.township_code}：已开展 {row.done}/{row.villages}（{row.percent}%），"
               f"按期 {row.on_time}，距截止 {row.days_to_deadline} 天")  # fmt: skip
@@ -122,6 +124,7 @@ def _report(store, args) -> int:
     report = report_bytes(result, args.township, names.get(args.township, ""))
     write_bytes(report, args.out, WORKBOOK)
     print(f"已写入 {args.out}：{len(result.coverage)} 个村（社区）")
+    _say_if_default(result.campaign)
     return 0
 
 
@@ -145,7 +148,14 @@ def _import_sessions(store, args) -> int:
         return 0
     store.write_layers({"education_sessions": frame}, upsert=True)
     print(f"已导入 {len(frame)} 条宣讲记录（{campaign.name}）")
+    _say_if_default(campaign)
     return 0
+
+
+def _say_if_default(campaign) -> None:
+    """A year with no campaign registered was counted by the seed's dates: say so."""
+    if not campaign.registered:
+        print("注意：" + M.CAMPAIGN_DEFAULT.format(c=campaign))
 
 
 def _campaign(store, args) -> int:

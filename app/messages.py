@@ -73,6 +73,11 @@ TRANSFER_DONE = "已导入：新增 {新增}，更新 {更新}，不变 {不变}
 PAGE_EDUCATION = "安全教育"
 EDU_STAFFING = "有 {n} 个村留守及困境儿童超过 30 人、儿童主任少于 2 人，应增配儿童主任。"
 EDU_SAVED = "已保存{village}的宣讲记录。"
+# A year with no campaign registered is counted by the seed's dates; say so (page, CLI).
+CAMPAIGN_DEFAULT = (
+    "{c.year} 年没有登记专项行动，按默认日期统计：{c.deadline:%m月%d日}前宣讲、"
+    "{c.report_due:%m月%d日}前报送；本地日期不同的，县级管理员可用 shouhu campaign add 登记。"
+)
 PAGE_PATROL = "巡查"
 PATROL_SETTINGS_PROBLEM = "无法计算巡查优先级：本地设置文件有误，请管理员改正后刷新本页"
 PAGE_SWEEP = "隐患排查"

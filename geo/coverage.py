@@ -57,6 +57,7 @@ class Campaign:
     counted_forms: tuple[str, ...] = ("lecture",)
     topics: tuple[str, ...] = tuple(vocab.SESSION_TOPICS)
     scope_codes: tuple[str, ...] = ()
+    registered: bool = True  # False: none was set for the year, the seed's dates are assumed
 
     def __post_init__(self) -> None:
         if self.deadline.year != self.year:
@@ -75,9 +76,10 @@ class Campaign:
 
     @classmethod
     def default(cls, year: int, scope_codes: tuple[str, ...] = ()) -> Campaign:
-        """The seed's campaign: talks by 15 August, the return by 20 August."""
+        """The seed's campaign: talks by 15 August, the return by 20 August (used for a year
+        that has none registered, and said so: `registered` is False)."""
         return cls(f"K{year}", f"{year}年暑期安全专项行动", year, dt.date(year, 8, 15),
-                   dt.date(year, 8, 20), scope_codes=scope_codes)  # fmt: skip
+                   dt.date(year, 8, 20), scope_codes=scope_codes, registered=False)  # fmt: skip
 
     @classmethod
     def from_row(cls, row) -> Campaign:

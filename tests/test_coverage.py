@@ -125,3 +125,5 @@ def test_scope_and_bad_campaign_settings():
         Campaign("x", "x", 2026, dt.date(2026, 8, 15), dt.date(2026, 8, 20),
                  counted_forms=("party",))  # fmt: skip
     assert Campaign.default(2027).deadline == dt.date(2027, 8, 15)
+    # The seed's dates for a year nobody registered, and it says so; a registered one not.
+    assert not Campaign.default(2027).registered and CAMPAIGN.registered

@@ -126,7 +126,12 @@ def test_cli_coverage_columns_and_report_read_back(tmp_path, demo_frames, gpkg_t
     assert list(table.columns[:9]) == ["village_code", "village_name", "township_code", "status",
                                        "sessions_counted", "first_counted_date", "topics",
                                        "children_in_scope", "days_to_deadline"]  # fmt: skip
-    assert "已开展" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "已开展" in said and "没有登记专项行动" not in said  # the demo registers 2026
+    old_year = ["coverage", "--as-of", "2019-08-01", "--out", str(out), "--store", str(path)]
+    assert main(old_year) == 0
+    said = capsys.readouterr().out
+    assert "注意：2019 年没有登记专项行动，按默认日期统计：08月15日前宣讲、08月20日前报送" in said
     township = demo_frames["townships"]["township_code"].iloc[0]
     report = tmp_path / "report.xlsx"
     assert main(["coverage-report", "--township", township, "--as-of", "2026-08-20",
@@ -176,6 +181,10 @@ def test_education_page_records_a_session(monkeypatch, fresh_demo_gpkg, demo_fra
     at.date_input(key="edu_day").set_value(dt.date(2025, 7, 30))  # outside the campaign year
     at.button(key="edu_save").click().run()
     assert any("不在行动年度" in e.value for e in at.error)
+    assert not [i for i in at.info if "没有登记专项行动" in i.value]  # 2026 is registered
+    at.date_input(key="edu_as_of").set_value(dt.date(2019, 8, 1)).run()
+    assert not at.exception, at.exception
+    assert [i for i in at.info if i.value.startswith("2019 年没有登记专项行动，按默认日期统计")]
 
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

@@ -53,6 +53,8 @@ m4.metric("距截止日期", f"{days} 天" if days >= 0 else f"已过 {-days} �
 st.caption(f"{campaign.name}：{campaign.deadline:%m月%d日}前每村至少 {campaign.min_sessions} 场"
            f"（计入形式：{'、'.join(vocab.SESSION_FORMS[f] for f in campaign.counted_forms)}），"
            f"{campaign.report_due:%m月%d日}前报送。")  # fmt: skip
+if not campaign.registered:
+    st.info(M.CAMPAIGN_DEFAULT.format(c=campaign))
 
 st_folium(
     build_coverage_map(result.villages, coverage, os.environ.get("SHOUHU_TIANDITU_KEY") or None),
