@@ -24,9 +24,9 @@ from geo.masking import mask_name
 from layers import ledger
 from layers.catalogue import get_layer
 from layers.ledger_rows import cell_of, check_duplicates, column_of, parse_row, points_of
-from layers.places import VillageIndex
 from layers.problems import PlanChecks, Problem, same_value
 from layers.tabular import RawTable
+from layers.village_index import VillageIndex
 
 UNLOCATED = "unlocated"  # source_crs of a new household placed at its village for lack of a point
 

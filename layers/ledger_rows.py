@@ -12,9 +12,9 @@ from shapely.geometry import Point
 from geo import idcard, vocab
 from geo.crs import in_china, lonlat_to_wgs84, near_area
 from layers import ledger
-from layers.places import VillageIndex
 from layers.problems import Problem
 from layers.tabular import RawTable
+from layers.village_index import VillageIndex
 
 CHILD_MAX_AGE = 18  # a child is under 18 (the ledgers cover minors)
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE]\+?\d+$")

@@ -17,9 +17,9 @@ from geo import vocab
 from geo.coverage import Campaign
 from layers import ledger
 from layers.catalogue import get_layer
-from layers.places import VillageIndex
 from layers.problems import Problem
 from layers.tabular import RawTable, normalise_header
+from layers.village_index import VillageIndex
 
 # field -> (template header, synonyms)
 FIELDS = {

@@ -13,9 +13,9 @@ import pytest
 from app.cli import main
 from app.coverage_service import compute_coverage
 from geo.coverage import Campaign
-from layers.places import VillageIndex
 from layers.session_import import KNOWN_HEADERS, check_session, plan_sessions, template_bytes
 from layers.tabular import read_table
+from layers.village_index import VillageIndex
 
 AS_OF = dt.date(2026, 8, 20)
 CAMPAIGN = Campaign("K1", "测试", 2026, dt.date(2026, 8, 15), dt.date(2026, 8, 20))

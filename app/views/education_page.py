@@ -22,10 +22,10 @@ from geo import vocab
 from geo.coverage import CampaignError, still_to_hold
 from layers.coverage_report import report_bytes
 from layers.evidence import EvidenceError, media_type
-from layers.places import VillageIndex
 from layers.problems import Problem
 from layers.session_import import KNOWN_HEADERS, check_session, plan_sessions, template_bytes
 from layers.tabular import TableError, read_table
+from layers.village_index import VillageIndex
 
 st.title(M.PAGE_EDUCATION)
 store = store_or_stop()
