@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 
-from geo.vocab import split_codes
+from geo.vocab import labels_of
 from layers.access import ROLES
 from layers.accounts import ACTIONS
 from layers.catalogue import LAYERS
@@ -91,8 +91,7 @@ def _change(layer, old, new) -> str:
     def shown(name, value) -> str:
         column = columns.get(name)
         if column is not None and column.choices and isinstance(value, str):
-            codes = split_codes(value) if column.multi else [value]
-            value = "、".join(column.choices.get(code, code) for code in codes)
+            value = labels_of(value, column.choices)
         return _value(value)
 
     def label(name) -> str:

@@ -60,7 +60,7 @@ def child_register(
         ("categories", vocab.CHILD_CATEGORIES),
         ("difficulty_reasons", vocab.DIFFICULTY_REASONS),
     ):
-        frame[col] = ["、".join(labels.get(c, c) for c in vocab.split_codes(v)) for v in frame[col]]
+        frame[col] = [vocab.labels_of(v, labels) for v in frame[col]]
     frame["caregiver_agreement_signed"] = frame["caregiver_agreement_signed"].map(
         {True: "是", False: "否"}
     )

@@ -141,6 +141,12 @@ def join_codes(codes: list[str] | tuple[str, ...]) -> str:
     return MULTI_SEPARATOR.join(codes)
 
 
+def labels_of(value: object, labels: dict[str, str]) -> str:
+    """Stored codes ('a;b', or one code) as staff read them: their labels joined by '、' (a
+    code without a label as it is; empty or missing gives '')."""
+    return "、".join(labels.get(code, code) for code in split_codes(value))
+
+
 # Words staff write for a code besides its label (学校 for school, 塘 for pond), per column.
 VALUE_WORDS: dict[str, dict[str, str]] = {
     "water_type": {"河": "river", "河道": "river", "溪": "river", "溪沟": "river",

@@ -82,7 +82,7 @@ def export_kml(store, name: str, path, village_codes: list[str] | None = None) -
             if value is None or (not isinstance(value, str) and pd.isna(value)):
                 continue
             if col.choices:
-                value = "、".join(col.choices.get(c, c) for c in vocab.split_codes(str(value)))
+                value = vocab.labels_of(str(value), col.choices)
             parts.append(f"{col.label}：{html.escape(str(value))}")
         descriptions.append("<br/>".join(parts))
     out = gpd.GeoDataFrame(
@@ -179,8 +179,7 @@ def export_ledger(store, kind: str, path, village_codes: list[str] | None = None
 
 
 def _labels(value, labels: dict[str, str]) -> str | None:
-    codes = vocab.split_codes(value)
-    return "、".join(labels.get(c, c) for c in codes) or None
+    return vocab.labels_of(value, labels) or None
 
 
 def _yes_no(value) -> str | None:
