@@ -86,6 +86,10 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# The layers `compute_risk` reads: a page may keep its result while their data_revision holds.
+RISK_LAYERS = ["households", "children", "water_bodies", "slopes"]
+
+
 def compute_risk(
     store: Store,
     as_of: dt.date,

@@ -362,6 +362,38 @@ def test_patrol_page_plans_records_and_shows_compliance(monkeypatch, fresh_demo_
     assert any("不在本辖区" in e.value for e in at.error)
 
 
+def test_patrol_page_ranks_once_until_the_data_changes(monkeypatch, fresh_demo_gpkg, demo_frames):
+    """The plan's and the check's number boxes rerun the page on the held ranking (it grades
+    every household); after an inspection is saved, a write to the water bodies, the next run
+    ranks again and shows the new ranking."""
+    import app.patrol_service as service
+    from layers.access import Scope
+    from tests.conftest import app_as
+
+    calls = []
+    real = service.water_priorities
+    monkeypatch.setattr(
+        service, "water_priorities", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    county = demo_frames["villages"]["county_code"].iloc[0]
+    at = app_as(monkeypatch, fresh_demo_gpkg, Scope("admin", "county_admin", (county,)))
+    at.switch_page("views/patrol_page.py").run()
+    assert not at.exception, at.exception
+    assert len(calls) == 1
+    at.number_input(key="plan_teams").set_value(2).run()
+    at.number_input(key="chk_days").set_value(3).run()
+    assert not at.exception and len(calls) == 1
+    first = at.dataframe[0].value["水域编号"].iloc[0]
+    at.selectbox(key="insp_water").set_value(first)
+    at.selectbox(key="insp_buoy").set_value("missing")
+    at.button(key="insp_save").click().run()  # ranked before the form below saves
+    assert not at.exception, at.exception
+    at.run()  # the next rerun finds the water bodies changed
+    assert len(calls) == 2
+    row = at.dataframe[0].value.set_index("水域编号").loc[first]
+    assert "救生圈" in row["缺失设备"] and row["未巡查天数"] == 0
+
+
 def test_patrol_page_ranks_with_the_deployment_weights(monkeypatch, fresh_demo_gpkg, demo_frames,
                                                        tmp_path):  # fmt: skip
     from layers.access import Scope

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import os
 import time
@@ -82,6 +84,25 @@ def show_table(data, **kwargs) -> None:
     Streamlit's own word for it is "None", English that reads like an error."""
     kwargs.setdefault("hide_index", True)
     st.dataframe(data, placeholder="", **kwargs)
+
+
+def held(name: str, key: tuple, compute, fresh: bool = False) -> tuple:
+    """(`compute()`, when it ran): its result kept in this browser session while `key` (the
+    page's inputs and the `data_revision` of the layers it reads) is unchanged, so a rerun for
+    a filter, a tab's number box or a download does not compute again. One result per `name`,
+    none kept after an error; cleared with the session at logout. `fresh` forces a new one."""
+    slot = f"held_{name}"
+    value = st.session_state.get(slot)
+    if fresh or value is None or value[0] != key:
+        st.session_state.pop(slot, None)
+        value = (key, compute(), dt.datetime.now())
+        st.session_state[slot] = value
+    return value[1], value[2]
+
+
+def settings_key(*settings) -> str:
+    """Settings (risk rules' data, weights) as one comparable text, for a `held` key."""
+    return json.dumps(settings, sort_keys=True, default=str)
 
 
 IDLE_MINUTES = float(os.environ.get("SHOUHU_IDLE_MINUTES", "30"))

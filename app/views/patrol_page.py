@@ -19,11 +19,14 @@ from app.patrol_service import (
     save_plan,
     water_priorities,
 )
+from app.risk_service import RISK_LAYERS
 from app.views.common import (
     WORKBOOK_UPLOAD,
+    held,
     photo_uploader,
     pick_place,
     read_or_explain,
+    settings_key,
     show_table,
     store_or_stop,
 )
@@ -44,8 +47,14 @@ place = pick_place(store, c1, c2, "patrol")
 day = c3.date_input("巡查日期", value=dt.date.today(), key="patrol_date")
 tianditu = os.environ.get("SHOUHU_TIANDITU_KEY") or None
 try:  # the deployment's settings files: nothing on this page works without them
-    weights = load_weights()
-    ranked = water_priorities(store, day, place.scope, load_rules(), weights)
+    weights, rules = load_weights(), load_rules()
+    # Graded once while the place, date, settings and data hold: the plan's and the check's
+    # number boxes rerun the page.
+    key = (tuple(place.scope), day, settings_key(rules.data, weights),
+           store.data_revision(RISK_LAYERS))  # fmt: skip
+    ranked, _ = held(
+        "patrol", key, lambda: water_priorities(store, day, place.scope, rules, weights)
+    )
 except (WeightsError, RulesError) as exc:
     st.error(f"**{M.PATROL_SETTINGS_PROBLEM}**\n\n{exc}")
     st.stop()

@@ -1,7 +1,6 @@
 """Risk grading page: households by tier on the map, filters, table with reasons, downloads."""
 
 import datetime as dt
-import json
 import os
 
 import pandas as pd
@@ -10,8 +9,8 @@ from streamlit_folium import st_folium
 
 from app import messages as M
 from app.mapping import build_risk_map
-from app.risk_service import compute_risk, tier_counts, village_tier_summary
-from app.views.common import pick_place, show_table, store_or_stop
+from app.risk_service import RISK_LAYERS, compute_risk, tier_counts, village_tier_summary
+from app.views.common import held, pick_place, settings_key, show_table, store_or_stop
 from geo.proximity import ProximityError
 from geo.risk import RulesError
 from layers.export import table_bytes
@@ -32,7 +31,6 @@ COLUMNS_ZH = {
     "reasons": "原因",
 }
 TIER_ORDER = ["一级", "二级", "三级", "无"]
-RISK_LAYERS = ["households", "children", "water_bodies", "slopes"]
 
 st.title(M.PAGE_RISK)
 store = store_or_stop()
@@ -48,19 +46,13 @@ def _held(kind: str, compute):
     without grading again. Kept in this browser session only (cleared at logout);
     "重新计算" forces a fresh one."""
     rules = load_rules()
-    key = (
-        kind, tuple(place.scope), as_of, json.dumps(rules.data, sort_keys=True, default=str),
-        store.data_revision(RISK_LAYERS),
-    )  # fmt: skip
-    held = st.session_state.get("risk_held")
-    if recompute or held is None or held[0] != key:
-        st.session_state.pop("risk_held", None)  # one result at a time, and none on an error
-        held = (key, compute(rules), dt.datetime.now())
-        st.session_state["risk_held"] = held
-    st.caption(M.RISK_COMPUTED_AT.format(time=f"{held[2]:%H:%M:%S}"))
+    key = (kind, tuple(place.scope), as_of, settings_key(rules.data),
+           store.data_revision(RISK_LAYERS))  # fmt: skip
+    result, when = held("risk", key, lambda: compute(rules), fresh=recompute)
+    st.caption(M.RISK_COMPUTED_AT.format(time=f"{when:%H:%M:%S}"))
     with st.expander("分数怎么算（本地在用的分级规则）"):
         st.markdown("\n".join(f"- {line}" for line in rules.explain()))
-    return held[1]
+    return result
 
 
 def _village_table(per_village: pd.DataFrame) -> None:
