@@ -136,6 +136,7 @@ def _import_sessions(store, args) -> int:
     path = args.file
     table = read_table(path.read_bytes(), path.name, KNOWN_HEADERS)
     campaign = pick_campaign(store, dt.date.today(), args.campaign)
+    _say_if_default(campaign)  # its dates judge the rows, a dry run's too
     frame, problems = plan_sessions(store, table, campaign)
     for p in problems:
         where = f"第 {p.row} 行" if p.row else "文件"
@@ -148,7 +149,6 @@ def _import_sessions(store, args) -> int:
         return 0
     store.write_layers({"education_sessions": frame}, upsert=True)
     print(f"已导入 {len(frame)} 条宣讲记录（{campaign.name}）")
-    _say_if_default(campaign)
     return 0
 
 

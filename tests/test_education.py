@@ -148,6 +148,17 @@ def test_cli_coverage_columns_and_report_read_back(tmp_path, demo_frames, gpkg_t
     mine = sessions[(sessions["village_code"] == first[2]) & (sessions["form"] == "lecture")]
     assert first[4] == len(mine) and first[9] == int(mine["evidence_count"].fillna(0).sum())
     assert book["各村情况"].oddHeader.center.text == "内部资料 · 注意保密"
+    # A sessions file checked in a year with no campaign registered says whose dates judge it.
+    GeoPackageStore(path).write_layers({"campaigns": demo_frames["campaigns"].iloc[:0]},
+                                       replace=True)  # fmt: skip
+    code = demo_frames["villages"]["village_code"].iloc[0]
+    sessions = tmp_path / "宣讲.csv"
+    sessions.write_text(f"村（社区）代码,宣讲日期,形式,主题\n{code},{dt.date.today()},集中讲座,防溺水\n",
+                        encoding="utf-8")  # fmt: skip
+    args = ["sessions", "import", str(sessions), "--dry-run", "--store", str(path)]
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert f"注意：{dt.date.today().year} 年没有登记专项行动" in said and "检查通过" in said
     assert main(["campaign", "add", "K2027", "--name", "2027暑期", "--year", "2027",
                  "--scope", township, "--store", str(path)]) == 0  # fmt: skip
     assert main(["coverage", "--as-of", "2027-08-01", "--out", str(out), "--store", str(path),
