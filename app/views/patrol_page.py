@@ -59,20 +59,20 @@ except (WeightsError, RulesError) as exc:
     st.error(f"**{M.PATROL_SETTINGS_PROBLEM}**\n\n{exc}")
     st.stop()
 tab_rank, tab_plan, tab_record, tab_check = st.tabs(["优先级", "巡查计划", "巡查登记", "完成情况"])
-PLAN_ZH = {"team": "组", "stop": "站序", "water_name": "水域", "water_type": "类型",
-           "priority": "优先级", "leg_m": "上一站到此（米）", "missing_items": "缺失设备",
-           "children_near": "附近儿童"}  # fmt: skip
-# The priority and compliance tables' columns, and the village by name (staff know villages by
-# name, not by their 12-digit code).
-TABLE_ZH = {"water_id": "水域编号", "water_name": "水域", "water_type": "类型",
-            "village_code": "村（社区）", "priority": "优先级", "children_near": "附近儿童",
-            "missing_items": "缺失设备", "days_since_inspection": "未巡查天数", "reasons": "原因",
-            "item": "设备", "status": "状态", "since": "报告日期"}  # fmt: skip
+# Every patrol table's columns in Chinese, and the village by name (staff know villages by name,
+# not by their 12-digit code); the plan shows its own columns in this order.
+COLUMNS_ZH = {"team": "组", "stop": "站序", "water_id": "水域编号", "water_name": "水域",
+              "water_type": "类型", "village_code": "村（社区）", "priority": "优先级",
+              "leg_m": "上一站到此（米）", "missing_items": "缺失设备", "children_near": "附近儿童",
+              "days_since_inspection": "未巡查天数", "reasons": "原因", "item": "设备",
+              "status": "状态", "since": "报告日期"}  # fmt: skip
+PLAN_SHOWN = ["team", "stop", "water_name", "water_type", "priority", "leg_m", "missing_items",
+              "children_near"]  # fmt: skip
 
 
 def _named(frame: pd.DataFrame) -> pd.DataFrame:
     villages = frame["village_code"].map(place.village_names).fillna(frame["village_code"])
-    return frame.assign(village_code=villages).rename(columns=TABLE_ZH)
+    return frame.assign(village_code=villages).rename(columns=COLUMNS_ZH)
 
 
 with tab_rank:
@@ -108,7 +108,7 @@ with tab_plan:
             col.metric(f"第{team}组路线", f"{length / 1000:.1f} 公里")
         st_folium(build_route_map(place.villages, plan, tianditu), key="route_map",
                   returned_objects=[], use_container_width=True, height=480)  # fmt: skip
-        show_table(plan.plan[list(PLAN_ZH)].rename(columns=PLAN_ZH))  # fmt: skip
+        show_table(plan.plan[PLAN_SHOWN].rename(columns=COLUMNS_ZH))
         d1, d2, d3 = st.columns(3)
         d1.download_button("下载计划（Excel）", lambda: table_bytes(plan.plan, "xlsx", "巡查计划"),
                            f"巡查计划_{plan.date:%Y%m%d}.xlsx", key="plan_xlsx")  # fmt: skip
