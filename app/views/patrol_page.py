@@ -135,7 +135,8 @@ with tab_record:
             t1, t2 = st.columns(2)
             when = t1.time_input("时间", value=dt.time(9, 0), key="insp_time")
             patroller = t2.text_input("巡查人", key="insp_who")
-            choices = {"present": "完好", "missing": "缺失", "damaged": "损坏"}
+            # What a patrol sees on site: an item is there, missing or damaged (not 未核查).
+            choices = {k: v for k, v in vocab.EQUIPMENT_STATUSES.items() if k != "unknown"}
             cols = st.columns(len(INSPECTION_ITEMS))
             statuses = {
                 f"{i}_status": col.selectbox(vocab.EQUIPMENT_ITEMS[i], list(choices),
