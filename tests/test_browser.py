@@ -142,6 +142,13 @@ def _open(page, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
 
 
+def _uploader(page, label: str):
+    """The file input of the uploader labelled `label`: by label, not by position, since a page
+    may still be drawing its other uploaders (a photo uploader in a form comes first)."""
+    box = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
+    return box.locator('[data-testid="stFileUploaderDropzoneInput"]')
+
+
 def _map_frame(page, timeout_s: float = 60):
     deadline = time.time() + timeout_s
     while time.time() < deadline:
@@ -327,7 +334,7 @@ def test_a_director_imports_a_ledger_checks_then_confirms(app_url, page, demo_fr
             "e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content]"
         )
         assert shown[0] == "0px" and chinese in shown[1]
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+    _uploader(page, "选择台账文件").set_input_files(str(path))
     page.get_by_text("读取 2 行").wait_for(timeout=30_000)
     page.get_by_role("combobox").nth(0).click()  # the coordinate system
     page.get_by_role("option", name="WGS84（GPS、天地图、奥维默认）").click()
@@ -355,11 +362,10 @@ def test_a_file_of_the_wrong_kind_is_refused_in_chinese(app_url, page, tmp_path)
     (tmp_path / "水域.shp").write_bytes(bytes(100))
     _login(page, app_url, "admin", ADMIN_PASSWORD)
     _open(page, "导入导出")
-    inputs = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-    inputs.nth(0).set_input_files(str(tmp_path / "台账.xls"))
+    _uploader(page, "选择台账文件").set_input_files(str(tmp_path / "台账.xls"))
     page.get_by_text("不支持旧版表格文件（.xls）").wait_for(timeout=30_000)
     page.get_by_role("tab", name="导入图层").click()
-    inputs.nth(1).set_input_files(str(tmp_path / "水域.shp"))
+    _uploader(page, "Shapefile 压缩包").set_input_files(str(tmp_path / "水域.shp"))
     page.get_by_role("button", name="检查（不写入）").last.click()
     page.get_by_text("一起压缩成 .zip").wait_for(timeout=30_000)
     assert page.get_by_text("files are not allowed").count() == 0
@@ -402,12 +408,10 @@ def test_streamlit_own_words_are_chinese(app_url, page, tmp_path):
     )
     (tmp_path / "说明.txt").write_text("not a ledger", encoding="utf-8")
     _open(page, "导入导出")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-        str(tmp_path / "说明.txt")
-    )
+    _uploader(page, "选择台账文件").set_input_files(str(tmp_path / "说明.txt"))
     chip = page.locator('[data-testid="stFileChip"]')
     chip.wait_for(timeout=30_000)
-    uploader = page.locator('[data-testid="stFileUploader"]').first
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="选择台账文件")
     page.wait_for_function(
         "e => e.innerText.includes('不接受')", arg=uploader.element_handle(), timeout=10_000
     )
@@ -425,8 +429,7 @@ def test_a_refused_patrol_sheet_leaves_the_other_tabs_working(app_url, page, tmp
     _login(page, app_url, "admin", ADMIN_PASSWORD)
     _open(page, "巡查")
     page.get_by_role("tab", name="巡查登记").click()
-    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').last
-    upload.set_input_files(str(junk))
+    _uploader(page, "或上传填好的巡查单").set_input_files(str(junk))
     page.get_by_role("button", name="检查并登记（全部正确才写入）").click()
     page.get_by_text("无法打开这个 Excel 文件").wait_for(timeout=30_000)
     page.get_by_role("tab", name="完成情况").click()
