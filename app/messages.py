@@ -31,6 +31,9 @@ MAP_LEGEND_TITLE = "图例"
 MAP_NO_NAMES = "地图上不显示儿童姓名；家庭点位按数量聚合显示。"
 MAP_FILTER_VILLAGE = "村（社区）"
 MAP_ALL_VILLAGES = "全部"
+PLACE_ALL_TOWNSHIPS = "全部乡镇（{n} 个）"
+RISK_NO_MAP_FOR_ALL = "选择“全部乡镇”时不逐户画图（户数太多）；请在上方选择一个乡镇查看地图。"
+RISK_LIST_CUT = "下表只列分数最高的 {shown} 户（共 {total} 户）；完整清单请下载。"
 
 LEGEND_WATER = {code: label for code, label in COMPLETENESS.items()}
 LEGEND_SLOPE = "易涝易滑坡体"

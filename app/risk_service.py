@@ -24,6 +24,9 @@ HOUSEHOLD_COLUMNS = [
     # beyond the contract
     "township_code", "tier_code", "nearest_water_name", "nearest_slope_id", "lon", "lat",
 ]  # fmt: skip
+# The risk page lists at most this many households, highest score first (a county's 100,000
+# would take the browser minutes); the downloads hold them all.
+LIST_SHOWN_ROWS = 2000
 CHILD_COLUMNS = ["child_id", "household_id", "village_code", "age", *_GRADED, "tier_code"]
 CHILD_FIELDS = [
     "household_id",
@@ -133,6 +136,13 @@ def tier_counts(households: pd.DataFrame) -> pd.DataFrame:
     table = table[["一级", "二级", "三级", "无"]]
     table["合计"] = table.sum(axis=1)
     return table
+
+
+def township_tier_counts(per_village: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    """`tier_counts` per village summed per township (`villages` gives each village's
+    township): the county view of the risk page."""
+    township = per_village.index.map(villages.set_index("village_code")["township_code"])
+    return per_village.groupby(township.rename("township_code")).sum()
 
 
 def village_tier_summary(

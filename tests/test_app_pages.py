@@ -278,6 +278,60 @@ def test_risk_page_counts_filters_and_downloads(app, demo_gpkg):
     assert len(app.dataframe[1].value) == 1
 
 
+def test_a_county_admin_grades_every_township_at_once(monkeypatch, tmp_path):
+    """With two townships the risk page also offers 全部乡镇 (not by default): the county's
+    counts, per township and per village, no household map, and the list cut to its highest
+    scores with a note that the download has them all. Someone who sees one township is not
+    offered it."""
+    import datetime as dt
+
+    from app import risk_service
+    from layers import demo
+
+    monkeypatch.setitem(demo.SCALES, "pair", demo.Scale(1, 2, 3, 150, 20))
+    frames = demo.generate(seed=3, scale="pair")
+    path = tmp_path / "pair.gpkg"
+    store = GeoPackageStore(path)
+    store.upgrade()
+    store.write_layers(frames, replace=True)
+    expected = risk_service.compute_risk(store, dt.date.today()).households
+    graded = expected[expected["tier"] != "无"]
+    townships = sorted(frames["townships"]["township_code"])
+    cut = int((graded["township_code"] == townships[0]).sum()) + 5  # over one township's list
+    assert len(graded) > cut
+    monkeypatch.setattr(risk_service, "LIST_SHOWN_ROWS", cut)
+    county = frames["villages"]["county_code"].iloc[0]
+    at = _logged_in(monkeypatch, path, Scope("admin", "county_admin", (county,)))
+    at.switch_page("views/risk_page.py").run()
+    box = at.selectbox(key="risk_township")
+    assert box.value == townships[0] and box.options[0] == "全部乡镇（2 个）"
+    assert len(at.dataframe[0].value) == cut - 5  # one township's list, whole
+    box.set_value("").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    for tier in ("一级", "二级", "三级"):
+        assert metrics[f"{tier}（户）"] == str((expected["tier"] == tier).sum())
+    listed, per_township, per_village = (df.value for df in at.dataframe)
+    assert len(listed) == cut
+    assert listed["分数"].tolist() == sorted(graded["score"], reverse=True)[:cut]
+    assert any(f"共 {len(graded)} 户" in c.value for c in at.caption)
+    assert any("不逐户画图" in i.value for i in at.info)
+    by_township = expected.groupby("township_code").size()
+    assert per_township["合计"].tolist() == by_township.sort_index().tolist()
+    assert len(per_village) == len(frames["villages"])
+    assert per_village["合计"].sum() == len(expected)
+    # A village of the other township is picked from the whole list, named with its township.
+    village = sorted(frames["villages"]["village_code"])[-1]
+    at.selectbox(key="risk_village").set_value(village).run()
+    assert not at.exception and len(at.dataframe[2].value) == 1
+    assert at.dataframe[2].value.index[0].endswith(f"（{village}）")
+    staff = _logged_in(monkeypatch, path, Scope("s", "township_staff", (townships[1],)))
+    staff.switch_page("views/risk_page.py").run()
+    assert staff.selectbox(key="risk_township").options == [
+        frames["townships"].set_index("township_code").loc[townships[1], "name"]
+    ]
+
+
 def test_risk_page_grades_once_until_the_data_changes(monkeypatch, fresh_demo_gpkg, demo_frames):
     """Filters rerun the page on the held result; a write by the app or by another editor, or
     the "重新计算" button, grades again, and the page shows the new result."""

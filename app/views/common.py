@@ -151,34 +151,55 @@ def is_demo(store: Store) -> bool:
 
 @dataclass
 class Place:
-    """What the user picked: a township, optionally one village in it ('' for all)."""
+    """What the user picked: a township, optionally one village in it ('' for all); or, where
+    a page offers it, every township the user may see (`township` '', `codes` their scope)."""
 
     township: str
     village: str
     villages: pd.DataFrame  # the villages shown (the picked one, or all in the township)
-    village_names: dict[str, str]  # code -> name for the township's villages
+    village_names: dict[str, str]  # code -> name for the villages that may be picked
+    codes: tuple[str, ...] = ()  # the user's scope, when every township is picked
+
+    @property
+    def whole(self) -> bool:
+        """Every township the user may see (a county's, for a county administrator)."""
+        return not self.township
 
     @property
     def scope(self) -> list[str]:
-        """The admin code to filter by: the village if picked, else the township."""
-        return [self.village or self.township]
+        """The admin codes to filter by: the village if picked, else the township, else the
+        user's whole scope."""
+        if self.village or self.township:
+            return [self.village or self.township]
+        return list(self.codes)
 
 
-def pick_place(store: Store, left, right, key: str) -> Place:
+def pick_place(store: Store, left, right, key: str, whole: bool = False) -> Place:
     """Township and village pickers in two given columns; widget keys are `{key}_township`
-    and `{key}_village`."""
+    and `{key}_village`. With `whole`, a user who may see more than one township can also
+    pick them all (listed first; the first township stays the default), and then any of
+    their villages, named with its township."""
     villages = store.read_own("villages")  # only the places the user may see
     townships = store.read_layer("townships")
     townships = townships[townships["township_code"].isin(set(villages["township_code"]))]
     names = dict(zip(townships["township_code"], townships["name"], strict=True))
+    if whole and len(names) > 1:
+        names = {"": M.PLACE_ALL_TOWNSHIPS.format(n=len(names)), **names}
     township = left.selectbox(
-        "乡镇（街道）", list(names), format_func=names.get, key=f"{key}_township"
-    )
-    in_township = villages[villages["township_code"] == township]
-    village_names = dict(zip(in_township["village_code"], in_township["name"], strict=True))
+        "乡镇（街道）", list(names), index=1 if "" in names else 0, format_func=names.get,
+        key=f"{key}_township",
+    )  # fmt: skip
+    if township:
+        in_township = villages[villages["township_code"] == township]
+        village_names = dict(zip(in_township["village_code"], in_township["name"], strict=True))
+    else:
+        in_township = villages
+        village_names = dict(zip(villages["village_code"],
+                                 villages["township_code"].map(names) + villages["name"],
+                                 strict=True))  # fmt: skip
     options = {"": M.MAP_ALL_VILLAGES, **village_names}
     village = right.selectbox(
         M.MAP_FILTER_VILLAGE, list(options), format_func=options.get, key=f"{key}_village"
     )
     shown = in_township[in_township["village_code"] == village] if village else in_township
-    return Place(township, village, shown, village_names)
+    return Place(township, village, shown, village_names, tuple(store.scope.codes))

@@ -9,7 +9,14 @@ from streamlit_folium import st_folium
 
 from app import messages as M
 from app.mapping import build_risk_map
-from app.risk_service import RISK_LAYERS, compute_risk, tier_counts, village_tier_summary
+from app.risk_service import (
+    LIST_SHOWN_ROWS,
+    RISK_LAYERS,
+    compute_risk,
+    tier_counts,
+    township_tier_counts,
+    village_tier_summary,
+)
 from app.views.common import held, pick_place, settings_key, show_table, store_or_stop
 from geo.proximity import ProximityError
 from geo.risk import RulesError
@@ -35,7 +42,7 @@ TIER_ORDER = ["一级", "二级", "三级", "无"]
 st.title(M.PAGE_RISK)
 store = store_or_stop()
 c1, c2, c3 = st.columns(3)
-place = pick_place(store, c1, c2, "risk")
+place = pick_place(store, c1, c2, "risk", whole=True)
 as_of = c3.date_input("计算日期", value=dt.date.today(), key="risk_as_of")
 recompute = st.button(M.RISK_RECOMPUTE, key="risk_recompute")
 
@@ -56,6 +63,14 @@ def _held(kind: str, compute):
 
 
 def _village_table(per_village: pd.DataFrame) -> None:
+    """Counts by tier per township (all townships picked), then per village."""
+    if place.whole:
+        st.subheader("各乡镇风险户数")
+        per_township = township_tier_counts(per_village, place.villages)
+        names = store.read_layer("townships").set_index("township_code")["name"]
+        per_township.index = per_township.index.map(lambda c: f"{names.get(c, c)}（{c}）")
+        show_table(per_township, hide_index=False)
+    st.subheader("各村风险户数")
     per_village = per_village.copy()  # it may be the held result
     per_village.index = per_village.index.map(lambda c: f"{place.village_names.get(c, c)}（{c}）")
     show_table(per_village, hide_index=False)
@@ -73,7 +88,6 @@ if not store.scope.can("children"):  # aggregates only: tier counts per village
     for col, tier in zip(st.columns(4), TIER_ORDER, strict=True):
         label = f"{tier}（户）" if tier != "无" else "无等级（户）"
         col.metric(label, int(summary[tier].sum()))
-    st.subheader("各村风险户数")
     _village_table(summary)
     st.stop()
 tiers = st.multiselect(
@@ -102,22 +116,30 @@ counts = households["tier"].value_counts()
 cols = st.columns(4)
 for col, tier in zip(cols, TIER_ORDER, strict=True):
     col.metric(f"{tier}（户）" if tier != "无" else "无等级（户）", int(counts.get(tier, 0)))
-st.caption(f"分析坐标系 {crs}；家庭点位不显示儿童姓名，弹窗只有户编号、等级和原因。")
+st.caption(
+    f"分析坐标系 {crs}"
+    + ("" if place.whole else "；家庭点位不显示儿童姓名，弹窗只有户编号、等级和原因。")
+)
 
 shown = households[households["tier"].isin(tiers)]
-st_folium(
-    build_risk_map(place.villages, shown, os.environ.get("SHOUHU_TIANDITU_KEY") or None),
-    key="risk_map",
-    returned_objects=[],
-    use_container_width=True,
-    height=520,
-)
+if place.whole:  # a county's homes are too many to draw one by one
+    st.info(M.RISK_NO_MAP_FOR_ALL)
+else:
+    st_folium(
+        build_risk_map(place.villages, shown, os.environ.get("SHOUHU_TIANDITU_KEY") or None),
+        key="risk_map",
+        returned_objects=[],
+        use_container_width=True,
+        height=520,
+    )
 
 st.subheader("风险清单")
 table = pd.DataFrame(shown[list(COLUMNS_ZH)]).sort_values(
     ["score", "household_id"], ascending=[False, True]
 )
-show_table(table.rename(columns=COLUMNS_ZH))
+if len(table) > LIST_SHOWN_ROWS:
+    st.caption(M.RISK_LIST_CUT.format(shown=LIST_SHOWN_ROWS, total=len(table)))
+show_table(table.head(LIST_SHOWN_ROWS).rename(columns=COLUMNS_ZH))
 d1, d2 = st.columns(2)
 
 
@@ -129,9 +151,10 @@ def _log_download(fmt: str) -> None:
 
 
 stem = f"风险清单_{place.scope[0]}_{as_of:%Y%m%d}"
+# Written when clicked, not at every rerun (a county's Excel list takes seconds).
 d1.download_button(
     "下载清单（Excel）",
-    table_bytes(table.rename(columns=COLUMNS_ZH), "xlsx", "风险清单"),
+    lambda: table_bytes(table.rename(columns=COLUMNS_ZH), "xlsx", "风险清单"),
     f"{stem}.xlsx",
     key="dl_xlsx",
     on_click=_log_download,
@@ -139,12 +162,11 @@ d1.download_button(
 )
 d2.download_button(
     "下载清单（CSV）",
-    table_bytes(table.rename(columns=COLUMNS_ZH), "csv"),
+    lambda: table_bytes(table.rename(columns=COLUMNS_ZH), "csv"),
     f"{stem}.csv",
     key="dl_csv",
     on_click=_log_download,
     args=("csv",),
 )
 
-st.subheader("各村风险户数")
 _village_table(tier_counts(households))
