@@ -336,7 +336,7 @@ def test_a_director_imports_a_ledger_checks_then_confirms(app_url, page, demo_fr
         assert shown[0] == "0px" and chinese in shown[1]
     _uploader(page, "选择台账文件").set_input_files(str(path))
     page.get_by_text("读取 2 行").wait_for(timeout=30_000)
-    page.get_by_role("combobox").nth(0).click()  # the coordinate system
+    page.get_by_role("combobox", name="经纬度坐标系").click()
     page.get_by_role("option", name="WGS84（GPS、天地图、奥维默认）").click()
     page.get_by_role("button", name="检查（不写入）").click()
     page.get_by_text("检查通过").wait_for(timeout=30_000)
