@@ -158,6 +158,7 @@ class Place:
     village: str
     villages: pd.DataFrame  # the villages shown (the picked one, or all in the township)
     village_names: dict[str, str]  # code -> name for the villages that may be picked
+    township_names: dict[str, str]  # code -> name for every township the user may see
     codes: tuple[str, ...] = ()  # the user's scope, when every township is picked
 
     @property
@@ -182,7 +183,8 @@ def pick_place(store: Store, left, right, key: str, whole: bool = False) -> Plac
     villages = store.read_own("villages")  # only the places the user may see
     townships = store.read_layer("townships")
     townships = townships[townships["township_code"].isin(set(villages["township_code"]))]
-    names = dict(zip(townships["township_code"], townships["name"], strict=True))
+    township_names = dict(zip(townships["township_code"], townships["name"], strict=True))
+    names = township_names
     if whole and len(names) > 1:
         names = {"": M.PLACE_ALL_TOWNSHIPS.format(n=len(names)), **names}
     township = left.selectbox(
@@ -195,11 +197,12 @@ def pick_place(store: Store, left, right, key: str, whole: bool = False) -> Plac
     else:
         in_township = villages
         village_names = dict(zip(villages["village_code"],
-                                 villages["township_code"].map(names) + villages["name"],
+                                 villages["township_code"].map(township_names)
+                                 + villages["name"],
                                  strict=True))  # fmt: skip
     options = {"": M.MAP_ALL_VILLAGES, **village_names}
     village = right.selectbox(
         M.MAP_FILTER_VILLAGE, list(options), format_func=options.get, key=f"{key}_village"
     )
     shown = in_township[in_township["village_code"] == village] if village else in_township
-    return Place(township, village, shown, village_names, tuple(store.scope.codes))
+    return Place(township, village, shown, village_names, township_names, tuple(store.scope.codes))

@@ -90,11 +90,10 @@ if len(result.staffing):
         columns={"village_name": "村（社区）", "children_in_scope": "留守及困境儿童",
                  "directors_count": "儿童主任人数"}))  # fmt: skip
 
-townships = store.read_layer("townships")
-t_names = dict(zip(townships["township_code"], townships["name"], strict=True))
+township_name = place.township_names.get(place.township, "")
 st.download_button(
-    f"下载{t_names.get(place.township, '')}宣讲情况报送表（Excel）",
-    lambda: report_bytes(result, place.township, t_names.get(place.township, "")),
+    f"下载{township_name}宣讲情况报送表（Excel）",
+    lambda: report_bytes(result, place.township, township_name),
     f"宣讲情况_{place.township}_{as_of:%Y%m%d}.xlsx", key="edu_report",
 )  # fmt: skip
 

@@ -67,7 +67,7 @@ def _village_table(per_village: pd.DataFrame) -> None:
     if place.whole:
         st.subheader("各乡镇风险户数")
         per_township = township_tier_counts(per_village, place.villages)
-        names = store.read_layer("townships").set_index("township_code")["name"]
+        names = place.township_names
         per_township.index = per_township.index.map(lambda c: f"{names.get(c, c)}（{c}）")
         show_table(per_township, hide_index=False)
     st.subheader("各村风险户数")
