@@ -12,6 +12,7 @@ from app.services import map_data
 from geo.risk import RiskRules
 from layers.access import Scope
 from layers.store.gpkg import GeoPackageStore
+from tests.conftest import app_as
 
 APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
 
@@ -25,22 +26,11 @@ def demo_gpkg(tmp_path_factory, demo_frames):
     return path
 
 
-def _logged_in(monkeypatch, demo_gpkg, scope: Scope) -> AppTest:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("SHOUHU_STORE", str(demo_gpkg))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["scope"] = scope
-    at.session_state["last_active"] = time.monotonic()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 @pytest.fixture
 def app(monkeypatch, demo_gpkg, demo_frames):
     """The app as a county administrator of the demo county."""
     county = demo_frames["villages"]["county_code"].iloc[0]
-    return _logged_in(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
+    return app_as(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
 
 
 def test_nothing_but_the_login_page_without_logging_in(monkeypatch, demo_gpkg, demo_frames):
@@ -70,7 +60,7 @@ def test_nothing_but_the_login_page_without_logging_in(monkeypatch, demo_gpkg, d
 
 def test_idle_sessions_are_logged_out(monkeypatch, demo_gpkg, demo_frames):
     county = demo_frames["villages"]["county_code"].iloc[0]
-    at = _logged_in(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
+    at = app_as(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
     at.session_state["last_active"] = time.monotonic() - 31 * 60
     at.run()
     assert at.title[0].value == "守护 · 登录" and "自动退出" in at.info[0].value
@@ -78,7 +68,7 @@ def test_idle_sessions_are_logged_out(monkeypatch, demo_gpkg, demo_frames):
 
 def test_a_director_sees_only_their_village_on_every_page(monkeypatch, demo_gpkg, demo_frames):
     village = sorted(demo_frames["villages"]["village_code"])[1]
-    at = _logged_in(monkeypatch, demo_gpkg, Scope("d", "village_director", (village,)))
+    at = app_as(monkeypatch, demo_gpkg, Scope("d", "village_director", (village,)))
     in_village = demo_frames["households"]["village_code"] == village
     at.switch_page("views/map_page.py").run()
     assert not at.exception, at.exception
@@ -94,7 +84,7 @@ def test_a_director_sees_only_their_village_on_every_page(monkeypatch, demo_gpkg
 
 def test_a_viewer_gets_aggregates_and_no_child_records(monkeypatch, demo_gpkg, demo_frames):
     county = demo_frames["villages"]["county_code"].iloc[0]
-    at = _logged_in(monkeypatch, demo_gpkg, Scope("v", "viewer", (county,)))
+    at = app_as(monkeypatch, demo_gpkg, Scope("v", "viewer", (county,)))
     children, households = demo_frames["children"], demo_frames["households"]
     assert {m.label: m.value for m in at.metric}["儿童"] == str(len(children))  # a count
     at.switch_page("views/risk_page.py").run()
@@ -114,7 +104,7 @@ def test_child_register_is_masked_until_revealed_and_both_are_logged(
     monkeypatch, demo_gpkg, demo_frames
 ):
     village = sorted(demo_frames["villages"]["village_code"])[2]
-    at = _logged_in(monkeypatch, demo_gpkg, Scope("d_reg", "village_director", (village,)))
+    at = app_as(monkeypatch, demo_gpkg, Scope("d_reg", "village_director", (village,)))
     at.switch_page("views/children_page.py").run()
     assert not at.exception, at.exception
     mine = demo_frames["children"][demo_frames["children"]["village_code"] == village]
@@ -301,7 +291,7 @@ def test_a_county_admin_grades_every_township_at_once(monkeypatch, tmp_path):
     assert len(graded) > cut
     monkeypatch.setattr(risk_service, "LIST_SHOWN_ROWS", cut)
     county = frames["villages"]["county_code"].iloc[0]
-    at = _logged_in(monkeypatch, path, Scope("admin", "county_admin", (county,)))
+    at = app_as(monkeypatch, path, Scope("admin", "county_admin", (county,)))
     at.switch_page("views/risk_page.py").run()
     box = at.selectbox(key="risk_township")
     assert box.value == townships[0] and box.options[0] == "全部乡镇（2 个）"
@@ -325,7 +315,7 @@ def test_a_county_admin_grades_every_township_at_once(monkeypatch, tmp_path):
     at.selectbox(key="risk_village").set_value(village).run()
     assert not at.exception and len(at.dataframe[2].value) == 1
     assert at.dataframe[2].value.index[0].endswith(f"（{village}）")
-    staff = _logged_in(monkeypatch, path, Scope("s", "township_staff", (townships[1],)))
+    staff = app_as(monkeypatch, path, Scope("s", "township_staff", (townships[1],)))
     staff.switch_page("views/risk_page.py").run()
     assert staff.selectbox(key="risk_township").options == [
         frames["townships"].set_index("township_code").loc[townships[1], "name"]
@@ -340,7 +330,6 @@ def test_risk_page_grades_once_until_the_data_changes(monkeypatch, fresh_demo_gp
     import pyogrio
 
     import app.risk_service as service
-    from tests.conftest import app_as
 
     calls = []
     real = service.compute_risk
@@ -391,7 +380,7 @@ def test_risk_map_is_offline_and_offers_tianditu_only_with_a_key(demo_gpkg):
 
 def test_transfer_page_exports_and_refuses_imports_to_viewers(monkeypatch, demo_gpkg, demo_frames):
     county = demo_frames["villages"]["county_code"].iloc[0]
-    at = _logged_in(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
+    at = app_as(monkeypatch, demo_gpkg, Scope("admin", "county_admin", (county,)))
     at.switch_page("views/transfer_page.py").run()
     assert not at.exception, at.exception
     at.selectbox(key="export_what").set_value("water_bodies.kml").run()
@@ -401,7 +390,7 @@ def test_transfer_page_exports_and_refuses_imports_to_viewers(monkeypatch, demo_
     township = sorted(demo_frames["villages"]["township_code"])[0]
     in_township = demo_frames["water_bodies"]["township_code"] == township
     assert fmt == "kml" and rows == int(in_township.sum()) and b"<kml" in data
-    viewer = _logged_in(monkeypatch, demo_gpkg, Scope("v", "viewer", (county,)))
+    viewer = app_as(monkeypatch, demo_gpkg, Scope("v", "viewer", (county,)))
     viewer.switch_page("views/transfer_page.py").run()
     assert not viewer.exception
     assert any("不能导入" in i.value for i in viewer.info)
