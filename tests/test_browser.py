@@ -366,7 +366,9 @@ def test_a_file_of_the_wrong_kind_is_refused_in_chinese(app_url, page, tmp_path)
     page.get_by_text("不支持旧版表格文件（.xls）").wait_for(timeout=30_000)
     page.get_by_role("tab", name="导入图层").click()
     _uploader(page, "Shapefile 压缩包").set_input_files(str(tmp_path / "水域.shp"))
-    page.get_by_role("button", name="检查（不写入）").last.click()
+    # The button of this tab, not the ledger tab's: by the panel that holds the uploader.
+    panel = page.get_by_role("tabpanel").filter(has_text="Shapefile 压缩包")
+    panel.get_by_role("button", name="检查（不写入）").click()
     page.get_by_text("一起压缩成 .zip").wait_for(timeout=30_000)
     assert page.get_by_text("files are not allowed").count() == 0
     assert page.external_requests == []
