@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from layers.store.gpkg import GeoPackageStore
@@ -216,8 +217,12 @@ def test_risk_page_shows_tiers_on_the_map(app_url, page):
     with page.expect_download(timeout=30_000) as download:
         page.get_by_role("button", name="下载清单（CSV）").click()
     assert download.value.suggested_filename.endswith(".csv")
+    listed = pd.read_csv(download.value.path(), encoding="utf-8-sig")
     exports = _audit_rows("export", "admin")
-    assert exports.iloc[0]["layer"] == "risk_household" and exports.iloc[0]["rows"] > 0
+    assert exports.iloc[0]["layer"] == "risk_household" and exports.iloc[0]["rows"] == len(listed)
+    with page.expect_download(timeout=30_000) as download:  # at once: the CSV's click left it
+        page.get_by_role("button", name="下载清单（Excel）").click()
+    assert len(pd.read_excel(download.value.path())) == len(listed)
     # A search in the village box that matches nothing says so in Chinese, not "No results".
     page.get_by_role("combobox", name="村（社区）").click()
     page.keyboard.type("不存在的村")
@@ -274,6 +279,11 @@ def test_child_register_downloads_masked_and_reveal_is_logged(app_url, page, dem
     assert not [v for v in mine["name"] if v in text]
     assert all(f"{v[:6]}********{v[-4:]}" in text for v in mine["id_number"].dropna())
     assert _audit_rows("export", "director").iloc[0]["rows"] == len(mine)
+    # Each button writes its own format when clicked (the Excel one is not a second CSV).
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="下载名册（Excel）").click()
+    book = pd.read_excel(download.value.path(), dtype=str)
+    assert len(book) == len(mine) and not [v for v in mine["name"] if v in set(book.stack())]
     page.get_by_role("button", name="显示完整信息（将记入审计日志）").click()
     page.get_by_text("正在显示完整个人信息").wait_for(timeout=30_000)
     assert _audit_rows("reveal", "director").iloc[0]["rows"] == len(mine)

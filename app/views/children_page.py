@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import messages as M
 from app.register_service import child_register, log_export
-from app.views.common import pick_place, show_table, store_or_stop
+from app.views.common import download, pick_place, show_table, store_or_stop
 from layers.export import table_bytes
 
 st.title(M.PAGE_CHILDREN)
@@ -55,11 +55,11 @@ else:
 stem = f"儿童名册_{place.scope[0]}"
 d1, d2 = st.columns(2)
 for col, fmt in ((d1, "xlsx"), (d2, "csv")):
-    col.download_button(
+    download(
+        col,
         f"下载名册（{'Excel' if fmt == 'xlsx' else 'CSV'}）",
-        table_bytes(export, fmt, "儿童名册"),
+        lambda fmt=fmt: table_bytes(export, fmt, "儿童名册"),
         f"{stem}.{fmt}",
         key=f"children_dl_{fmt}",
-        on_click=log_export,
-        args=(store, export, fmt, full, place.scope),
+        log=lambda fmt=fmt: log_export(store, export, fmt, full, place.scope),
     )

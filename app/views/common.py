@@ -86,6 +86,21 @@ def show_table(data, **kwargs) -> None:
     st.dataframe(data, placeholder="", **kwargs)
 
 
+def download(where, label: str, make, file_name: str, key: str, log=None, **kwargs) -> None:
+    """A download button whose file `make()` writes when it is clicked, not at every rerun;
+    `log()` (the audit row) runs right after, once the file exists. The click does not rerun the
+    page: after a rerun Streamlit forgets the files the other buttons would have written, so a
+    second button clicked during it gave nothing (a CSV, then at once the Excel)."""
+
+    def data():
+        content = make()
+        if log is not None:
+            log()
+        return content
+
+    where.download_button(label, data, file_name, key=key, on_click="ignore", **kwargs)
+
+
 def held(name: str, key: tuple, compute, fresh: bool = False) -> tuple:
     """(`compute()`, when it ran): its result kept in this browser session while `key` (the
     page's inputs and the `data_revision` of the layers it reads) is unchanged, so a rerun for

@@ -12,6 +12,7 @@ from app.coverage_map import build_coverage_map
 from app.coverage_service import campaigns, compute_coverage
 from app.views.common import (
     TABLE_UPLOAD,
+    download,
     photo_uploader,
     pick_place,
     read_or_explain,
@@ -91,7 +92,8 @@ if len(result.staffing):
                  "directors_count": "儿童主任人数"}))  # fmt: skip
 
 township_name = place.township_names.get(place.township, "")
-st.download_button(
+download(
+    st,
     f"下载{township_name}宣讲情况报送表（Excel）",
     lambda: report_bytes(result, place.township, township_name),
     f"宣讲情况_{place.township}_{as_of:%Y%m%d}.xlsx", key="edu_report",
@@ -171,8 +173,8 @@ if store.scope.can("import"):
                 st.image(content, caption=name, width=320)
 
     st.subheader("从模板导入宣讲记录")
-    st.download_button("下载宣讲记录模板（Excel）", template_bytes(), "宣讲记录模板.xlsx",
-                       key="edu_template")  # fmt: skip
+    download(st, "下载宣讲记录模板（Excel）", template_bytes, "宣讲记录模板.xlsx",
+             key="edu_template")  # fmt: skip
     upload = st.file_uploader("选择填好的模板（.xlsx 或 .csv）", type=TABLE_UPLOAD,
                               key="edu_file")  # fmt: skip
     if upload is not None and st.button("检查并导入（全部正确才写入）", key="edu_import"):

@@ -22,6 +22,7 @@ from app.patrol_service import (
 from app.risk_service import RISK_LAYERS
 from app.views.common import (
     WORKBOOK_UPLOAD,
+    download,
     held,
     photo_uploader,
     pick_place,
@@ -110,19 +111,18 @@ with tab_plan:
                   returned_objects=[], use_container_width=True, height=480)  # fmt: skip
         show_table(plan.plan[PLAN_SHOWN].rename(columns=COLUMNS_ZH))
         d1, d2, d3 = st.columns(3)
-        d1.download_button("下载计划（Excel）", lambda: table_bytes(plan.plan, "xlsx", "巡查计划"),
-                           f"巡查计划_{plan.date:%Y%m%d}.xlsx", key="plan_xlsx")  # fmt: skip
-        d2.download_button("下载巡查单（Excel，每组一页）", lambda: sheets_xlsx(plan, "防溺水巡查"),
-                           f"巡查单_{plan.date:%Y%m%d}.xlsx", key="plan_sheets")  # fmt: skip
+        download(d1, "下载计划（Excel）", lambda: table_bytes(plan.plan, "xlsx", "巡查计划"),
+                 f"巡查计划_{plan.date:%Y%m%d}.xlsx", key="plan_xlsx")  # fmt: skip
+        download(d2, "下载巡查单（Excel，每组一页）", lambda: sheets_xlsx(plan, "防溺水巡查"),
+                 f"巡查单_{plan.date:%Y%m%d}.xlsx", key="plan_sheets")  # fmt: skip
         if d3.button("保存为当日计划", key="plan_save"):
             st.success(f"已保存 {save_plan(store, plan)} 个计划站点。")
         epsg = store.analysis_crs().epsg
         for team in plan.lengths_m:
-            st.download_button(f"第{team}组可打印巡查单（网页，离线可打印）",
-                               lambda t=team: sheet_html(plan, t, place.villages, epsg,
-                                                         "防溺水巡查"),
-                               f"巡查单_{plan.date:%Y%m%d}_第{team}组.html",
-                               mime="text/html", key=f"plan_html_{team}")  # fmt: skip
+            download(st, f"第{team}组可打印巡查单（网页，离线可打印）",
+                     lambda t=team: sheet_html(plan, t, place.villages, epsg, "防溺水巡查"),
+                     f"巡查单_{plan.date:%Y%m%d}_第{team}组.html",
+                     mime="text/html", key=f"plan_html_{team}")  # fmt: skip
 
 with tab_record:
     if store.scope.role == "viewer":

@@ -17,7 +17,14 @@ from app.risk_service import (
     township_tier_counts,
     village_tier_summary,
 )
-from app.views.common import held, pick_place, settings_key, show_table, store_or_stop
+from app.views.common import (
+    download,
+    held,
+    pick_place,
+    settings_key,
+    show_table,
+    store_or_stop,
+)
 from geo.proximity import ProximityError
 from geo.risk import RulesError
 from layers.export import table_bytes
@@ -151,22 +158,14 @@ def _log_download(fmt: str) -> None:
 
 
 stem = f"风险清单_{place.scope[0]}_{as_of:%Y%m%d}"
-# Written when clicked, not at every rerun (a county's Excel list takes seconds).
-d1.download_button(
-    "下载清单（Excel）",
-    lambda: table_bytes(table.rename(columns=COLUMNS_ZH), "xlsx", "风险清单"),
-    f"{stem}.xlsx",
-    key="dl_xlsx",
-    on_click=_log_download,
-    args=("xlsx",),
-)
-d2.download_button(
-    "下载清单（CSV）",
-    lambda: table_bytes(table.rename(columns=COLUMNS_ZH), "csv"),
-    f"{stem}.csv",
-    key="dl_csv",
-    on_click=_log_download,
-    args=("csv",),
-)
+for col, fmt, label in ((d1, "xlsx", "Excel"), (d2, "csv", "CSV")):
+    download(
+        col,
+        f"下载清单（{label}）",
+        lambda fmt=fmt: table_bytes(table.rename(columns=COLUMNS_ZH), fmt, "风险清单"),
+        f"{stem}.{fmt}",
+        key=f"dl_{fmt}",
+        log=lambda fmt=fmt: _log_download(fmt),
+    )
 
 _village_table(tier_counts(households))

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from app import messages as M
 from app import sweep_service as svc
 from app.mapping import _finish, _new_map, _swatch
-from app.views.common import photo_uploader, pick_place, show_table, store_or_stop
+from app.views.common import download, photo_uploader, pick_place, show_table, store_or_stop
 from geo import vocab
 from geo.sweep import (
     ITEM_STATUSES,
@@ -156,12 +156,11 @@ if store.scope.can("import"):
                 st.error(str(exc))
 
 d1, d2 = st.columns(2)
-# Files are made when the button is clicked, not on every run of the page.
-d1.download_button("下载本场所隐患排查表（可打印网页）",
-                   lambda: svc.facility_sheet(store, sweep, fid), f"隐患排查表_{names[fid]}.html",
-                   mime="text/html", key="sweep_sheet")  # fmt: skip
-d2.download_button("下载全部场所排查结果（Excel）", lambda: results_xlsx(items, facilities, sweep),
-                   f"隐患排查结果_{place.scope[0]}.xlsx", key="sweep_results")  # fmt: skip
+download(d1, "下载本场所隐患排查表（可打印网页）",
+         lambda: svc.facility_sheet(store, sweep, fid), f"隐患排查表_{names[fid]}.html",
+         mime="text/html", key="sweep_sheet")  # fmt: skip
+download(d2, "下载全部场所排查结果（Excel）", lambda: results_xlsx(items, facilities, sweep),
+         f"隐患排查结果_{place.scope[0]}.xlsx", key="sweep_results")  # fmt: skip
 if len(overdue):
     st.subheader("逾期未整改")
     show_table(overdue.assign(facility_name=overdue["facility_id"].map(names))[

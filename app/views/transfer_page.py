@@ -10,6 +10,7 @@ from app import messages as M
 from app.views.common import (
     GIS_UPLOAD,
     TABLE_UPLOAD,
+    download,
     pick_place,
     read_or_explain,
     show_table,
@@ -38,10 +39,11 @@ def _show_plan(plan, key: str) -> bool:
     c3.metric("不变", counts["不变"])
     c4.metric("错误", len(plan.errors))
     if plan.problems:
-        show_table(plan.problem_table())
-        st.download_button("下载问题清单（CSV）",
-                           plan.problem_table().to_csv(index=False).encode("utf-8-sig"),
-                           "导入问题.csv", key=f"{key}_report")  # fmt: skip
+        problems = plan.problem_table()
+        show_table(problems)
+        download(st, "下载问题清单（CSV）",
+                 lambda: problems.to_csv(index=False).encode("utf-8-sig"),
+                 "导入问题.csv", key=f"{key}_report")  # fmt: skip
     if plan.ok:
         st.success(M.TRANSFER_CHECK_OK)
         changed = plan.actions[plan.actions["操作"] != "不变"]
@@ -71,8 +73,8 @@ with tab_children:
     else:
         kind = st.radio("台账类型", list(ledger.LEDGERS), format_func=ledger.LEDGERS.get,
                         horizontal=True, key="ledger_kind")  # fmt: skip
-        st.download_button("下载空白模板（Excel）", ledger.template_bytes(kind),
-                           f"{ledger.LEDGERS[kind]}.xlsx", key="ledger_template")  # fmt: skip
+        download(st, "下载空白模板（Excel）", lambda kind=kind: ledger.template_bytes(kind),
+                 f"{ledger.LEDGERS[kind]}.xlsx", key="ledger_template")  # fmt: skip
         upload = st.file_uploader("选择台账文件（.xlsx 或 .csv）", type=TABLE_UPLOAD,
                                   key="ledger_file")  # fmt: skip
         crs = st.selectbox("经纬度坐标系", list(CRS_CHOICES), format_func=CRS_CHOICES.get,
