@@ -6,12 +6,19 @@ CLI commands cannot show personal values without leaving a trace.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from geo import vocab
 from geo.masking import mask_address, mask_frame
+from layers import ledger
 from layers.catalogue import get_layer
+from layers.child_import import ImportPlan, plan_import
+from layers.exporters import child_ledger_fields
+from layers.problems import Problem
 from layers.store.scoped import ScopedStore
+from layers.tabular import RawTable
 
 # Register columns and their Chinese headings, in display order.
 REGISTER_COLUMNS = {
@@ -32,6 +39,9 @@ REGISTER_COLUMNS = {
     "household_id": "户编号",
 }
 PERSONAL = [*get_layer("children").personal_columns, "address"]
+# Ledger fields the edit form offers, in the ledger's order: all but the row number and the
+# home's point (moving a home on the map is an import with coordinates and their system).
+EDIT_FIELDS = [f.name for f in ledger.FIELDS if f.name not in ("seq", "lon", "lat")]
 
 
 def _labelled(codes: pd.Series, labels: dict) -> pd.Series:
@@ -87,6 +97,38 @@ def log_export(store: ScopedStore, table: pd.DataFrame, fmt: str, revealed: bool
         rows=len(table),
         detail={"format": fmt, "full_values": revealed, "place": place},
     )
+
+
+def open_child(store: ScopedStore, child_id: str, village_codes: list[str]) -> dict | None:
+    """One child of the given places in full, as ledger fields, for the edit form (None when
+    not there); logged as a reveal of that one record."""
+    store.scope.require("reveal", "查看完整个人信息")
+    store.scope.require("import", "修改儿童信息")
+    fields = child_ledger_fields(store, child_id, village_codes)
+    if fields is not None:
+        store.accounts().audit(store.scope.username, "reveal", layer="children",
+                               record_id=child_id, rows=1,
+                               detail={"place": village_codes, "for": "edit"})  # fmt: skip
+    return fields
+
+
+def plan_child_edit(
+    store: ScopedStore, child_id: str, fields: dict, as_of: dt.date | None = None
+) -> ImportPlan:
+    """The edit form's values checked as a one-row ledger (the ledger's own checks and
+    messages, the same all-or-nothing write), and what writing them would change. The row is
+    matched by identity number, so it must be that child's: a form whose number is empty or
+    another child's gives an error instead of a new child."""
+    store.scope.require("import", "修改儿童信息")
+    names = [n for n in EDIT_FIELDS if n in fields]
+    headers = [ledger.BY_NAME[n].header for n in names]
+    table = RawTable(headers, [[fields[n] for n in names]], [1], "表单")
+    plan = plan_import(store, table, dict(zip(names, headers, strict=True)), as_of=as_of)
+    matched = list(plan.actions["儿童编号"])
+    if not plan.errors and matched != [child_id]:
+        plan.problems.append(Problem(1, "身份证号", "按身份证号找到的不是这名儿童",
+                                     "身份证号不能在此修改：请通过台账导入更正"))  # fmt: skip
+    return plan
 
 
 def _masked(frame: pd.DataFrame) -> pd.DataFrame:

@@ -136,38 +136,59 @@ def ledger_rows(store, kind: str, village_codes: list[str] | None = None) -> lis
                    zip(homes["household_id"], homes["village_code"], strict=True)}  # fmt: skip
         points = {}  # exact home locations only with the export permission
     children = children.sort_values(["village_code", "child_id"])
-    rows = []
-    for seq, child in enumerate(children.itertuples(index=False), start=1):
-        rows.append({
-            "seq": seq,
-            "name": child.name,
-            "sex": vocab.SEXES.get(child.sex, child.sex),
-            "id_number": child.id_number,  # a string: written as text
-            "birth_date": pd.Timestamp(child.birth_date).strftime("%Y-%m-%d"),
-            "registration": vocab.REGISTRATION_TYPES.get(child.registration),
-            "village": village_names.get(child.village_code),
-            "village_code": child.village_code,
-            "address": address.get(child.household_id),
-            "school": child.school,
-            "categories": _labels(child.categories, vocab.CHILD_CATEGORIES),
-            "guardian_name": child.guardian_name,
-            "guardian_phone": child.guardian_phone,
-            "guardian_capable": _yes_no(child.guardian_capable),
-            "caregiver_name": child.caregiver_name,
-            "caregiver_phone": child.caregiver_phone,
-            "caregiver_agreement_signed": _yes_no(child.caregiver_agreement_signed),
-            "father_situation": vocab.PARENT_SITUATIONS.get(child.father_situation),
-            "father_work_place": child.father_work_place,
-            "father_away_since": _int(child.father_months_away),
-            "mother_situation": vocab.PARENT_SITUATIONS.get(child.mother_situation),
-            "mother_work_place": child.mother_work_place,
-            "mother_away_since": _int(child.mother_months_away),
-            "reasons": _labels(child.difficulty_reasons, vocab.DIFFICULTY_REASONS),
-            "disability": child.disability,
-            "lon": points[child.household_id].x if child.household_id in points else None,
-            "lat": points[child.household_id].y if child.household_id in points else None,
-        })  # fmt: skip
-    return rows
+    return [
+        {"seq": seq, **_ledger_fields(child, village_names, address, points)}
+        for seq, child in enumerate(children.itertuples(index=False), start=1)
+    ]
+
+
+def child_ledger_fields(store, child_id: str, village_codes: list[str]) -> dict | None:
+    """One child of the given places as ledger fields, in full (for correcting the record with
+    the ledger's own checks); None when no such child is there. Its home's point is left out."""
+    children = store.read_layer("children", village_codes=village_codes)
+    children = children[children["child_id"] == child_id]
+    if not len(children):
+        return None
+    child = next(children.itertuples(index=False))
+    homes = store.read_layer("households", village_codes=[child.village_code],
+                             columns=["address"])  # fmt: skip
+    address = dict(zip(homes["household_id"], homes["address"], strict=True))
+    villages = store.read_layer("villages", village_codes=[child.village_code])
+    names = dict(zip(villages["village_code"], villages["name"], strict=True))
+    return _ledger_fields(child, names, address, {})
+
+
+def _ledger_fields(child, village_names: dict, address: dict, points: dict) -> dict:
+    """A child record (a row of the children layer) as ledger fields with the ledger's words."""
+    point = points.get(child.household_id)
+    return {
+        "name": child.name,
+        "sex": vocab.SEXES.get(child.sex, child.sex),
+        "id_number": child.id_number,  # a string: written as text
+        "birth_date": pd.Timestamp(child.birth_date).strftime("%Y-%m-%d"),
+        "registration": vocab.REGISTRATION_TYPES.get(child.registration),
+        "village": village_names.get(child.village_code),
+        "village_code": child.village_code,
+        "address": address.get(child.household_id),
+        "school": child.school,
+        "categories": _labels(child.categories, vocab.CHILD_CATEGORIES),
+        "guardian_name": child.guardian_name,
+        "guardian_phone": child.guardian_phone,
+        "guardian_capable": _yes_no(child.guardian_capable),
+        "caregiver_name": child.caregiver_name,
+        "caregiver_phone": child.caregiver_phone,
+        "caregiver_agreement_signed": _yes_no(child.caregiver_agreement_signed),
+        "father_situation": vocab.PARENT_SITUATIONS.get(child.father_situation),
+        "father_work_place": child.father_work_place,
+        "father_away_since": _int(child.father_months_away),
+        "mother_situation": vocab.PARENT_SITUATIONS.get(child.mother_situation),
+        "mother_work_place": child.mother_work_place,
+        "mother_away_since": _int(child.mother_months_away),
+        "reasons": _labels(child.difficulty_reasons, vocab.DIFFICULTY_REASONS),
+        "disability": child.disability,
+        "lon": point.x if point is not None else None,
+        "lat": point.y if point is not None else None,
+    }
 
 
 def export_ledger(store, kind: str, path, village_codes: list[str] | None = None) -> int:

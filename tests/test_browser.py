@@ -298,6 +298,35 @@ def test_child_register_downloads_masked_and_reveal_is_logged(app_url, page, dem
     assert page.external_requests == []
 
 
+def test_a_director_corrects_a_guardian_phone_on_the_register_page(app_url, page, demo_frames):
+    """Pick a child (masked list), open the form (full values), check, confirm: written."""
+    village = sorted(demo_frames["villages"]["village_code"])[0]
+    store = GeoPackageStore(STORE_PATH[0])
+    child = store.read_layer("children", village_codes=[village]).iloc[-1]
+    _login(page, app_url, "director", DIRECTOR_PASSWORD)
+    _open(page, "儿童名册")
+    page.get_by_text("修改一名儿童的信息").wait_for(timeout=30_000)
+    page.get_by_role("combobox", name="选择要修改的儿童").click()
+    page.keyboard.type(child["child_id"])
+    page.get_by_role("option").filter(has_text=child["child_id"]).click()
+    phone = page.get_by_label("监护人电话", exact=True)
+    phone.wait_for(timeout=30_000)
+    assert phone.input_value() == child["guardian_phone"]
+    phone.fill("13900002222")
+    phone.press("Tab")  # as a user moves on: the form holds the value before the click
+    page.get_by_role("button", name="检查（不写入）").click()
+    page.get_by_text("检查通过").wait_for(timeout=30_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "child_edit.png"), full_page=True)
+    assert store.read_layer("children").set_index("child_id").loc[
+        child["child_id"], "guardian_phone"] == child["guardian_phone"]  # fmt: skip
+    page.get_by_role("button", name="确认修改").click()
+    page.get_by_text("已保存").wait_for(timeout=30_000)
+    assert store.read_layer("children").set_index("child_id").loc[
+        child["child_id"], "guardian_phone"] == "13900002222"  # fmt: skip
+    assert page.external_requests == []
+
+
 def test_wrong_password_shows_a_chinese_error_and_no_data(app_url, page):
     page.goto(app_url)
     page.get_by_label("登录名").fill("director")

@@ -101,6 +101,33 @@ def download(where, label: str, make, file_name: str, key: str, log=None, **kwar
     where.download_button(label, data, file_name, key=key, on_click="ignore", **kwargs)
 
 
+def show_plan(plan, key: str, ok: str = M.TRANSFER_CHECK_OK, failed: str = M.TRANSFER_CHECK_FAILED,
+              counts: bool = True) -> bool:  # fmt: skip
+    """An import plan's problems (a table, and its CSV) and planned changes, with `ok` or
+    `failed` (which may use {n}, the number of errors); True when the plan may be confirmed."""
+    if counts:
+        done = plan.counts()
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("新增", done["新增"])
+        c2.metric("更新", done["更新"])
+        c3.metric("不变", done["不变"])
+        c4.metric("错误", len(plan.errors))
+    if plan.problems:
+        problems = plan.problem_table()
+        show_table(problems)
+        download(st, "下载问题清单（CSV）",
+                 lambda: problems.to_csv(index=False).encode("utf-8-sig"),
+                 "导入问题.csv", key=f"{key}_report")  # fmt: skip
+    if plan.ok:
+        st.success(ok)
+        changed = plan.actions[plan.actions["操作"] != "不变"]
+        if len(changed):
+            show_table(changed)
+    else:
+        st.error(failed.format(n=len(plan.errors)))
+    return plan.ok
+
+
 def held(name: str, key: tuple, compute, fresh: bool = False) -> tuple:
     """(`compute()`, when it ran): its result kept in this browser session while `key` (the
     page's inputs and the `data_revision` of the layers it reads) is unchanged, so a rerun for

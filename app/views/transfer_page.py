@@ -13,7 +13,7 @@ from app.views.common import (
     download,
     pick_place,
     read_or_explain,
-    show_table,
+    show_plan,
     store_or_stop,
 )
 from geo.crs import SOURCE_SYSTEMS
@@ -30,34 +30,10 @@ CRS_CHOICES = {"": "（文件自带坐标系 / 请选择）", **SOURCE_SYSTEMS}
 tab_children, tab_layer, tab_export = st.tabs(["导入儿童台账", "导入图层", "导出"])
 
 
-def _show_plan(plan, key: str) -> bool:
-    """Problems and planned changes; True when the plan may be confirmed."""
-    counts = plan.counts()
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("新增", counts["新增"])
-    c2.metric("更新", counts["更新"])
-    c3.metric("不变", counts["不变"])
-    c4.metric("错误", len(plan.errors))
-    if plan.problems:
-        problems = plan.problem_table()
-        show_table(problems)
-        download(st, "下载问题清单（CSV）",
-                 lambda: problems.to_csv(index=False).encode("utf-8-sig"),
-                 "导入问题.csv", key=f"{key}_report")  # fmt: skip
-    if plan.ok:
-        st.success(M.TRANSFER_CHECK_OK)
-        changed = plan.actions[plan.actions["操作"] != "不变"]
-        if len(changed):
-            show_table(changed)
-    else:
-        st.error(M.TRANSFER_CHECK_FAILED.format(n=len(plan.errors)))
-    return plan.ok
-
-
 def _confirm(key: str, apply) -> None:
     """The checked plan of this tab, and “确认导入” when it has no errors (writes all or none)."""
     plan = st.session_state.get(f"{key}_plan")
-    if plan is not None and _show_plan(plan, key):
+    if plan is not None and show_plan(plan, key):
         if st.button("确认导入", type="primary", key=f"{key}_apply"):
             counts = apply(store, plan)
             st.session_state.pop(f"{key}_plan", None)
