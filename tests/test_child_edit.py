@@ -15,26 +15,25 @@ from tests.conftest import app_as
 
 
 @pytest.fixture
-def store_path(tmp_path, demo_frames):
-    path = tmp_path / "demo.gpkg"
-    store = GeoPackageStore(path)
-    store.upgrade()
+def demo(store, demo_frames):
+    """The demo township on each backend, for tests that write to it."""
     store.write_layers(demo_frames, replace=True)
-    return path
+    return store
 
 
-def _children_of(path, village: str) -> pd.DataFrame:
-    children = GeoPackageStore(path).read_layer("children", village_codes=[village])
+def _children_of(store, village: str) -> pd.DataFrame:
+    """Children of a village with an identity number, under 17 (still children next year)."""
+    children = store.read_layer("children", village_codes=[village])
     age_days = (pd.Timestamp(dt.date.today()) - children["birth_date"]).dt.days
     return children[(age_days < 17 * 365) & children["id_number"].notna()]
 
 
-def test_a_record_opened_and_checked_unchanged_changes_nothing(store_path, demo_frames):
+def test_a_record_opened_and_checked_unchanged_changes_nothing(demo, demo_frames):
     """The form's fields are the ledger's words for the stored values: checked back as they
     are, every child of a village is 不变 with no problem (or the record would drift)."""
     village = sorted(demo_frames["villages"]["village_code"])[0]
-    store = ScopedStore(GeoPackageStore(store_path), Scope("d", "village_director", (village,)))
-    children = _children_of(store_path, village)
+    store = ScopedStore(demo, Scope("d", "village_director", (village,)))
+    children = _children_of(demo, village)
     assert len(children) > 10
     for child_id in children["child_id"]:
         plan = plan_child_edit(store, child_id, open_child(store, child_id, [village]))
@@ -44,17 +43,18 @@ def test_a_record_opened_and_checked_unchanged_changes_nothing(store_path, demo_
     assert set(opened["rows"]) == {1}
 
 
-def test_another_childs_number_is_refused_not_added(store_path, demo_frames):
+def test_another_childs_number_is_refused_not_added(demo, demo_frames):
     village = sorted(demo_frames["villages"]["village_code"])[0]
-    store = ScopedStore(GeoPackageStore(store_path), Scope("d", "village_director", (village,)))
-    first, second = _children_of(store_path, village)["child_id"].iloc[:2]
+    store = ScopedStore(demo, Scope("d", "village_director", (village,)))
+    first, second = _children_of(demo, village)["child_id"].iloc[:2]
     plan = plan_child_edit(store, first, open_child(store, second, [village]))  # its number
     assert not plan.ok and [p.problem for p in plan.errors] == ["按身份证号找到的不是这名儿童"]
 
 
-def test_a_director_corrects_a_childs_record_in_the_app(monkeypatch, store_path, demo_frames):
+def test_a_director_corrects_a_childs_record_in_the_app(monkeypatch, fresh_demo_gpkg, demo_frames):
+    store_path = fresh_demo_gpkg
     village = sorted(demo_frames["villages"]["village_code"])[0]
-    children = _children_of(store_path, village)
+    children = _children_of(GeoPackageStore(store_path), village)
     unsigned = children["caregiver_agreement_signed"] == False  # noqa: E712
     child = children[unsigned & children["categories"].notna()].iloc[0]
     child_id = child["child_id"]
