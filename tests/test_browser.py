@@ -252,13 +252,15 @@ def test_a_village_director_sees_only_that_village(app_url, page, demo_frames):
     assert page.external_requests == []
 
 
-def _audit_rows(action: str, username: str, timeout_s: float = 20):
-    """The audit rows of an action, waiting for the app's next script run to write them."""
+def _audit_rows(action: str, username: str, timeout_s: float = 20, layer: str | None = None):
+    """The audit rows of an action (on `layer` if given), waiting for the app to write them."""
     deadline = time.time() + timeout_s
     while True:
         rows = (
             GeoPackageStore(STORE_PATH[0]).accounts().audit_rows(username=username, action=action)
         )
+        if layer is not None:
+            rows = rows[rows["layer"] == layer]
         if len(rows) or time.time() > deadline:
             return rows
         time.sleep(0.5)
@@ -410,6 +412,13 @@ def test_a_file_of_the_wrong_kind_is_refused_in_chinese(app_url, page, tmp_path)
     panel.get_by_role("button", name="检查（不写入）").click()
     page.get_by_text("一起压缩成 .zip").wait_for(timeout=30_000)
     assert page.get_by_text("files are not allowed").count() == 0
+    # The 导出 tab: the file is made by its button, downloaded, and its download logged.
+    page.get_by_role("tab", name="导出").click()
+    page.get_by_role("button", name="生成文件").click()
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name=re.compile(r"^下载 .*条）$")).click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    assert len(_audit_rows("export", "admin", layer="left_behind")) == 1
     assert page.external_requests == []
 
 

@@ -163,5 +163,5 @@ with tab_export:
     made = st.session_state.get("export_file")
     if made is not None and made[0] == what:
         _what, fmt, filename, rows, data = made
-        st.download_button(f"下载 {filename}（{rows} 条）", data, filename, key="export_download",
-                           on_click=_log, args=(what, fmt, rows))  # fmt: skip
+        download(st, f"下载 {filename}（{rows} 条）", lambda: data, filename, key="export_download",
+                 log=lambda: _log(what, fmt, rows))  # fmt: skip
