@@ -14,7 +14,7 @@ from geo import vocab
 from geo.masking import mask_address, mask_frame
 from layers import ledger
 from layers.catalogue import get_layer
-from layers.child_import import ImportPlan, plan_import
+from layers.child_import import ImportPlan, apply_import, plan_import
 from layers.exporters import child_ledger_fields
 from layers.problems import Problem
 from layers.store.scoped import ScopedStore
@@ -39,9 +39,10 @@ REGISTER_COLUMNS = {
     "household_id": "户编号",
 }
 PERSONAL = [*get_layer("children").personal_columns, "address"]
-# Ledger fields the edit form offers, in the ledger's order: all but the row number and the
-# home's point (moving a home on the map is an import with coordinates and their system).
-EDIT_FIELDS = [f.name for f in ledger.FIELDS if f.name not in ("seq", "lon", "lat")]
+# Ledger fields the edit form offers, in the ledger's order: all but the row number, the
+# village's name (the form picks the village by its code) and the home's point (moving a home
+# on the map is an import with coordinates and their system).
+EDIT_FIELDS = [f.name for f in ledger.FIELDS if f.name not in ("seq", "village", "lon", "lat")]
 
 
 def _labelled(codes: pd.Series, labels: dict) -> pd.Series:
@@ -126,9 +127,17 @@ def plan_child_edit(
     plan = plan_import(store, table, dict(zip(names, headers, strict=True)), as_of=as_of)
     matched = list(plan.actions["儿童编号"])
     if not plan.errors and matched != [child_id]:
-        plan.problems.append(Problem(1, "身份证号", "按身份证号找到的不是这名儿童",
+        plan.problems.append(Problem(1, ledger.BY_NAME["id_number"].header,
+                                     "按身份证号找到的不是这名儿童",
                                      "身份证号不能在此修改：请通过台账导入更正"))  # fmt: skip
     return plan
+
+
+def apply_child_edit(store: ScopedStore, plan: ImportPlan) -> str:
+    """Write a checked edit (all or nothing, audited by the store); what changed, in Chinese
+    (the child's changed fields, or the address when only the home's changed)."""
+    apply_import(store, plan)
+    return plan.actions["变化"].iloc[0] or ledger.BY_NAME["address"].header
 
 
 def _masked(frame: pd.DataFrame) -> pd.DataFrame:

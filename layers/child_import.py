@@ -39,6 +39,11 @@ class ImportPlan(PlanChecks):
     problems: list[Problem] = field(default_factory=list)
     source_crs: str | None = None
 
+    @property
+    def writes_nothing(self) -> bool:
+        """No child and no household to write (every row unchanged)."""
+        return not len(self.children) and not len(self.households)
+
 
 def plan_import(
     store,

@@ -5,6 +5,7 @@ import streamlit as st
 from app import messages as M
 from app.register_service import (
     EDIT_FIELDS,
+    apply_child_edit,
     child_register,
     log_export,
     open_child,
@@ -13,7 +14,6 @@ from app.register_service import (
 from app.views.common import download, pick_place, show_plan, show_table, store_or_stop
 from geo import vocab
 from layers import ledger
-from layers.child_import import apply_import
 from layers.export import table_bytes
 
 st.title(M.PAGE_CHILDREN)
@@ -91,9 +91,8 @@ MANY = {"categories": vocab.CHILD_CATEGORIES, "reasons": vocab.DIFFICULTY_REASON
 def _edit_form(child_id: str, current: dict) -> dict:
     """The form's fields as ledger cells (text), keyed by field name."""
     values = {}
-    shown = [n for n in EDIT_FIELDS if n != "village"]
     columns = st.columns(3)
-    for i, name in enumerate(shown):
+    for i, name in enumerate(EDIT_FIELDS):
         col, label, key = columns[i % 3], ledger.BY_NAME[name].header, f"edit_{child_id}_{name}"
         now = "" if current.get(name) is None else str(current[name])
         if name == "id_number":
@@ -102,8 +101,8 @@ def _edit_form(child_id: str, current: dict) -> dict:
         elif name == "village_code":
             codes = list(place.village_names)
             at = codes.index(now) if now in codes else 0
-            values[name] = col.selectbox("所属村(社区)", codes, at, place.village_names.get,
-                                         key=key)  # fmt: skip
+            values[name] = col.selectbox(ledger.BY_NAME["village"].header, codes, at,
+                                         place.village_names.get, key=key)  # fmt: skip
         elif name in CHOICES:
             options = ["", *CHOICES[name]] + ([now] if now not in CHOICES[name] and now else [])
             values[name] = col.selectbox(label, options, index=options.index(now), key=key,
@@ -147,12 +146,11 @@ if store.scope.can("import") and store.scope.can("reveal"):
         held_plan = st.session_state.get("child_edit_plan")
         if held_plan is not None and held_plan[0] == child_id:
             plan = held_plan[1]
-            if plan.ok and not len(plan.children) and not len(plan.households):
+            if plan.ok and plan.writes_nothing:
                 st.info(M.CHILD_EDIT_SAME)
             elif show_plan(plan, "child_edit", M.CHILD_EDIT_OK, M.CHILD_EDIT_FAILED, counts=False):
                 if st.button("确认修改", type="primary", key="child_edit_apply"):
-                    apply_import(store, plan)
-                    changes = plan.actions["变化"].iloc[0] or "家庭住址"
+                    changes = apply_child_edit(store, plan)
                     for name in ("child_edit_plan", "child_edit_open", "children_tables"):
                         st.session_state.pop(name, None)
                     st.session_state["child_edit_done"] = M.CHILD_EDIT_DONE.format(
