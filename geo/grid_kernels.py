@@ -1,6 +1,6 @@
 """Compiled loops (numba) behind geo/segment_grid.py: bucketing, exact point-to-segment
 distance, polygon containment, the radius search segment by segment and the ring-growing
-nearest search. The search target by target (counts and nearest within reach) is in
+nearest search of one point. The search target by target (counts and nearest within reach) is in
 geo/reach_kernels.py, on the same primitives.
 
 Every kernel after `pts` and its own parameters takes a grid's `SegmentGrid.kernel_args`, in
@@ -259,102 +259,63 @@ def within_kernel(
             count[i] = m
 
 
-@nb.njit(cache=True, parallel=True, nogil=True)
-def nearest_kernel(
-    pts,
-    threads,
-    limit,
-    rank,
-    kind,
-    want,
-    g_x0,
-    g_y0,
-    cell,
-    nx,
-    ny,
-    seg,
-    cell_owner,
-    owner_start,
-    cell_start,
-    cell_xy,
-    poly_start,
-    poly_ids,
-    bbox,
-    n_owners,
-):
-    """Per point: the nearest target within `limit` (ties: smaller rank), by growing rings of
-    cells; -1 and NaN when none. With `want` >= 0 only targets whose `kind` is `want` count."""
-    n = pts.shape[0]
-    out_o = np.full(n, -1, np.int64)
-    out_d = np.full(n, np.nan)
+@nb.njit(cache=True)
+def _ring_nearest(
+    px, py, limit, rank, kind, want, best, touched,
+    g_x0, g_y0, cell, nx, ny, seg, cell_owner, owner_start, cell_start, cell_xy,
+    poly_start, poly_ids, bbox,
+):  # fmt: skip
+    """The nearest target of one point within `limit` (ties: smaller rank), by growing rings
+    of cells; with `want` >= 0 only targets whose `kind` is `want` count. (target, distance),
+    (-1, inf) when none. `best` (all inf, left so) and `touched` are scratch, one per target."""
+    bo = -1
+    bd = np.inf
+    nt = _containing(
+        px, py, g_x0, g_y0, cell, nx, ny, poly_start, poly_ids, bbox, seg, owner_start, best,
+        touched, 0,
+    )  # fmt: skip
+    for j in range(nt):
+        o = touched[j]
+        best[o] = np.inf
+        if want >= 0 and kind[o] != want:
+            continue
+        if _nearer(0.0, o, bd, bo, rank):
+            bo = o
+            bd = 0.0
+    pcx = int(math.floor((px - g_x0) / cell))
+    pcy = int(math.floor((py - g_y0) / cell))
+    fx = px - g_x0 - pcx * cell
+    fy = py - g_y0 - pcy * cell
+    edge_m = max(0.0, min(min(fx, cell - fx), min(fy, cell - fy)))
     max_ring = int(limit // cell) + 2
-    nthreads = max(1, min(threads, n // 256))
-    for worker in nb.prange(nthreads):
-        best = np.full(n_owners, np.inf)
-        touched = np.empty(n_owners, np.int64)
-        for i in range(worker * n // nthreads, (worker + 1) * n // nthreads):
-            px, py = pts[i, 0], pts[i, 1]
-            bo = -1
-            bd = np.inf
-            nt = _containing(
-                px,
-                py,
-                g_x0,
-                g_y0,
-                cell,
-                nx,
-                ny,
-                poly_start,
-                poly_ids,
-                bbox,
-                seg,
-                owner_start,
-                best,
-                touched,
-                0,
-            )
-            for j in range(nt):
-                o = touched[j]
-                best[o] = np.inf
-                if want >= 0 and kind[o] != want:
-                    continue
-                if _nearer(0.0, o, bd, bo, rank):
-                    bo = o
-                    bd = 0.0
-            pcx = int(math.floor((px - g_x0) / cell))
-            pcy = int(math.floor((py - g_y0) / cell))
-            fx = px - g_x0 - pcx * cell
-            fy = py - g_y0 - pcy * cell
-            edge_m = max(0.0, min(min(fx, cell - fx), min(fy, cell - fy)))
-            for ring in range(max_ring + 1):
-                # Every cell of this ring is farther than this: the rings between, and the
-                # way from the point to the nearest side of its own cell.
-                floor_m = (ring - 1) * cell + edge_m
-                if ring > 0 and (bd <= floor_m or floor_m > limit):
+    for ring in range(max_ring + 1):
+        # Every cell of this ring is farther than this: the rings between, and the way from
+        # the point to the nearest side of its own cell.
+        floor_m = (ring - 1) * cell + edge_m
+        if ring > 0 and (bd <= floor_m or floor_m > limit):
+            break
+        for cy in range(max(pcy - ring, 0), min(pcy + ring, ny - 1) + 1):
+            edge = cy == pcy - ring or cy == pcy + ring
+            step = 1 if edge else 2 * ring
+            cx = pcx - ring
+            while cx <= pcx + ring:
+                if 0 <= cx < nx:
+                    c = cy * nx + cx
+                    for k in range(cell_start[c], cell_start[c + 1]):
+                        ax, ay = cell_xy[k, 0], cell_xy[k, 1]
+                        bx, by = cell_xy[k, 2], cell_xy[k, 3]
+                        if _seg_dist2(px, py, ax, ay, bx, by) > bd * bd * SLACK:
+                            continue
+                        o = cell_owner[k]
+                        if want >= 0 and kind[o] != want:
+                            continue
+                        d = _seg_dist(px, py, ax, ay, bx, by)
+                        if _nearer(d, o, bd, bo, rank):
+                            bd = d
+                            bo = o
+                if step == 0:
                     break
-                for cy in range(max(pcy - ring, 0), min(pcy + ring, ny - 1) + 1):
-                    edge = cy == pcy - ring or cy == pcy + ring
-                    step = 1 if edge else 2 * ring
-                    cx = pcx - ring
-                    while cx <= pcx + ring:
-                        if 0 <= cx < nx:
-                            c = cy * nx + cx
-                            for k in range(cell_start[c], cell_start[c + 1]):
-                                ax, ay = cell_xy[k, 0], cell_xy[k, 1]
-                                bx, by = cell_xy[k, 2], cell_xy[k, 3]
-                                if _seg_dist2(px, py, ax, ay, bx, by) > bd * bd * SLACK:
-                                    continue
-                                o = cell_owner[k]
-                                if want >= 0 and kind[o] != want:
-                                    continue
-                                d = _seg_dist(px, py, ax, ay, bx, by)
-                                if _nearer(d, o, bd, bo, rank):
-                                    bd = d
-                                    bo = o
-                        if step == 0:
-                            break
-                        cx += step
-            if bo >= 0 and bd <= limit:
-                out_o[i] = bo
-                out_d[i] = bd
-    return out_o, out_d
+                cx += step
+    if bo >= 0 and bd > limit:
+        return -1, np.inf
+    return bo, bd

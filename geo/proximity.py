@@ -244,17 +244,19 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
         )
 
     columns = {"household_id": hh_ids}
+    query = segment_grid.points(points)
     for t, water_type in enumerate(WATER_TYPES):
         # Not within reach: look further, up to the search limit, among this type only.
-        rest = np.flatnonzero(near_o[:, t] < 0)
-        if len(rest):
-            near_o[rest, t], near_d[rest, t] = segment_grid.nearest_of_kind(
-                grid, points.take(rest, axis=0), kinds, t, rank, SEARCH_LIMIT_M
+        rest = near_o[:, t] < 0
+        if rest.any():
+            o, d = segment_grid.nearest_of_kind(
+                grid, query, kinds, t, rank, SEARCH_LIMIT_M, skip=~rest
             )
+            near_o[rest, t], near_d[rest, t] = o[rest], d[rest]
         columns[f"nearest_{water_type}_id"] = arrowtext.take(water_ids, near_o[:, t])
         columns[f"nearest_{water_type}_m"] = near_d[:, t]
     slope_ids = arrowtext.text(slopes["slope_id"])
-    so, sd = segment_grid.nearest(slope_grid, points, id_rank(slope_ids), SEARCH_LIMIT_M)
+    so, sd = segment_grid.nearest(slope_grid, query, id_rank(slope_ids), SEARCH_LIMIT_M)
     columns["nearest_slope_id"] = arrowtext.take(slope_ids, so)
     columns["slope_m"] = sd
     tie = np.where(near_o >= 0, rank[np.maximum(near_o, 0)] if len(rank) else 0, 0)
