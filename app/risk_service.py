@@ -101,15 +101,23 @@ def compute_risk(
 ) -> RiskResult:
     """Proximity (on the store's engine) plus the rules, for the households in scope."""
     rules = rules or RiskRules.from_dict()
+    # Text as Arrow: the engine works on it so, and a county's is read ~1.5x faster.
     households = store.read_layer(
-        "households", village_codes=village_codes, columns=["village_code", "township_code"]
+        "households",
+        village_codes=village_codes,
+        columns=["village_code", "township_code"],
+        arrow_text=True,
     )
-    children = store.read_layer("children", village_codes=village_codes, columns=CHILD_FIELDS)
+    children = store.read_layer(
+        "children", village_codes=village_codes, columns=CHILD_FIELDS, arrow_text=True
+    )
     # The water bodies and slopes within the search limit of these homes (no other can change
     # their answers), read once, in the store's order: the in-process engine's positions apply.
     around = search_box(households)
-    water_layer = store.read_layer("water_bodies", bbox=around, columns=WATER_FIELDS)
-    slope_layer = store.read_layer("slopes", bbox=around, columns=["name"])
+    water_layer = store.read_layer(
+        "water_bodies", bbox=around, columns=WATER_FIELDS, arrow_text=True
+    )
+    slope_layer = store.read_layer("slopes", bbox=around, columns=["name"], arrow_text=True)
     layers = (households, water_layer, slope_layer)  # measured as read, not read again
     prox, graded = assess(
         lambda: store.proximity(rules.data["radius_m"], village_codes=village_codes, layers=layers),
@@ -118,7 +126,7 @@ def compute_risk(
     )  # fmt: skip
 
     hh = _rounded(graded.households)
-    hh["township_code"] = households["township_code"].to_numpy()
+    hh["township_code"] = households["township_code"].array
     hh["lon"] = households.geometry.x.round(6).to_numpy()
     hh["lat"] = households.geometry.y.round(6).to_numpy()
     out_hh = gpd.GeoDataFrame(

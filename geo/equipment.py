@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from geo import arrowtext as at
 from geo.vocab import FOUR_ITEMS
 
 BAD_STATUSES = ("missing", "damaged")  # an item staff must act on
@@ -30,16 +33,16 @@ def completeness(statuses: dict[str, str | None]) -> str:
 
 
 def _states(values) -> tuple[np.ndarray, np.ndarray]:
-    """(missing or damaged, present) per status (str or None); each distinct value is tested
-    once, not each of 20,000 rows."""
-    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
-    bad = np.array([v in BAD_STATUSES for v in distinct] + [False])  # code -1: None
-    present = np.array([v == "present" for v in distinct] + [False])
-    return bad.take(codes), present.take(codes)
+    """(missing or damaged, present) per status (str or None; a column of text, Arrow or
+    objects), tested in Arrow, not row by row in Python."""
+    text = at.text(values)
+    bad = pc.is_in(text, value_set=pa.array(BAD_STATUSES, at.TEXT)).fill_null(False)
+    present = pc.equal(text, "present").fill_null(False)
+    return bad.to_numpy(zero_copy_only=False), present.to_numpy(zero_copy_only=False)
 
 
 def is_bad(values) -> np.ndarray:
-    """Vectorised: whether each status (an object array of str or None) is missing or damaged."""
+    """Vectorised: whether each status (a column of str or None) is missing or damaged."""
     return _states(values)[0]
 
 
@@ -50,7 +53,7 @@ def four_items(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     lack = np.zeros(len(frame), dtype=np.int64)
     all_present = np.ones(len(frame), dtype=bool)
     for k, item in enumerate(FOUR_ITEMS):
-        bad, present = _states(frame[status_column(item)].to_numpy(dtype=object))
+        bad, present = _states(frame[status_column(item)])
         lack |= bad.astype(np.int64) << k
         all_present &= present
     result = np.full(len(frame), "unknown", dtype=object)

@@ -17,11 +17,13 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
 from geo import arrowtext, segment_grid
 from geo.crs import CRSError, require_metric
+from geo.reach_kernels import overall_nearest
 from geo.vocab import WATER_TYPES
 
 SEARCH_LIMIT_M = 5000.0
@@ -126,13 +128,13 @@ def id_rank(ids) -> np.ndarray:
 
 
 def _water_kinds(waters) -> np.ndarray:
-    """Number of each water body's type in WATER_TYPES (each distinct value looked up once)."""
-    found, distinct = pd.factorize(waters["water_type"].to_numpy(dtype=object))
-    known = list(WATER_TYPES)
-    number = np.array([known.index(v) if v in known else -1 for v in distinct] + [-1])
-    codes = number.take(found).astype(np.int64)
+    """Number of each water body's type in WATER_TYPES."""
+    types = arrowtext.text(waters["water_type"])
+    known = arrowtext.text(list(WATER_TYPES))
+    codes = pc.index_in(types, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)
+    codes = codes.astype(np.int64)
     if (codes < 0).any():
-        bad = sorted(set(waters["water_type"].to_numpy(dtype=object)[codes < 0].astype(str)))
+        bad = sorted({str(v) for v in types.filter(pa.array(codes < 0)).to_pylist()})
         raise ProximityError(f"水域类型“{'、'.join(bad)}”无法识别，应为：{'、'.join(WATER_TYPES)}")
     return codes
 
@@ -252,19 +254,18 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
             o, d = segment_grid.nearest_of_kind(
                 grid, query, kinds, t, rank, SEARCH_LIMIT_M, skip=~rest
             )
-            near_o[rest, t], near_d[rest, t] = o[rest], d[rest]
+            near_o[:, t] = np.where(rest, o, near_o[:, t])
+            near_d[:, t] = np.where(rest, d, near_d[:, t])
         columns[f"nearest_{water_type}_id"] = arrowtext.take(water_ids, near_o[:, t])
         columns[f"nearest_{water_type}_m"] = near_d[:, t]
     slope_ids = arrowtext.text(slopes["slope_id"])
     so, sd = segment_grid.nearest(slope_grid, query, id_rank(slope_ids), SEARCH_LIMIT_M)
     columns["nearest_slope_id"] = arrowtext.take(slope_ids, so)
     columns["slope_m"] = sd
-    tie = np.where(near_o >= 0, rank[np.maximum(near_o, 0)] if len(rank) else 0, 0)
-    best, some = _overall(near_d, tie)
-    overall = np.where(some, near_o[np.arange(n), best], -1)
+    best, overall, best_d = overall_nearest(near_o, near_d, rank)
     columns["nearest_water_id"] = arrowtext.take(water_ids, overall)
-    columns["nearest_water_type"] = arrowtext.take(types, np.where(some, best, -1))
-    columns["nearest_water_m"] = np.where(some, near_d[np.arange(n), best], np.nan)
+    columns["nearest_water_type"] = arrowtext.take(types, best)
+    columns["nearest_water_m"] = best_d
     columns["waters_within"] = within
     positions = {"water_id": (water_ids, overall), "slope_id": (slope_ids, so)}
     return Proximity(pairs, arrowtext.frame(columns), warnings, positions)
@@ -280,21 +281,6 @@ def empty_layer_warnings(no_waters: bool, no_slopes: bool) -> list[str]:
     return warnings
 
 
-def _overall(dist: np.ndarray, tie: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of (n, types) distances: the type of the smallest (ties: smaller `tie`), and
-    whether there is one at all."""
-    key = np.where(np.isnan(dist), np.inf, dist)
-    best = np.zeros(len(dist), dtype=np.int64)
-    b_key, b_tie = key[:, 0].copy(), tie[:, 0].copy()
-    for t in range(1, dist.shape[1]):
-        k, r = key[:, t], tie[:, t]
-        better = (k < b_key) | ((k == b_key) & (r < b_tie))
-        best[better] = t
-        b_key = np.where(better, k, b_key)
-        b_tie = np.where(better, r, b_tie)
-    return best, b_key < np.inf
-
-
 def finish_nearest(nearest: pd.DataFrame, waters_within: np.ndarray) -> pd.DataFrame:
     """Add the overall nearest water body and the count within reach to the nearest_<type>_id/_m
     per household that the PostGIS engine returns, as the in-process engine does: the smallest
@@ -306,12 +292,15 @@ def finish_nearest(nearest: pd.DataFrame, waters_within: np.ndarray) -> pd.DataF
     dist = np.stack(
         [nearest[f"nearest_{t}_m"].to_numpy(dtype=float) for t in WATER_TYPES], axis=1
     ).reshape(n, len(WATER_TYPES))
-    best, some = _overall(dist, id_rank(ids.ravel()).reshape(ids.shape))
+    # Each id's rank among them all stands for the id: the tie rule compares ids.
+    near_o = np.where(pd.isna(ids), -1, np.arange(ids.size).reshape(ids.shape))
+    best, _, best_d = overall_nearest(near_o, dist, id_rank(ids.ravel()))
+    some = best >= 0
     rows = np.arange(n)
     types = np.array(list(WATER_TYPES), dtype=object)
     out = nearest.copy()
     out["nearest_water_id"] = pd.Series(np.where(some, ids[rows, best], None), out.index, object)
     out["nearest_water_type"] = pd.Series(np.where(some, types[best], None), out.index, object)
-    out["nearest_water_m"] = np.where(some, dist[rows, best], np.nan)
+    out["nearest_water_m"] = best_d
     out["waters_within"] = np.asarray(waters_within, dtype=np.int64)
     return out

@@ -184,3 +184,24 @@ def reach_kernel(
                 if near_o[i, t] < 0:
                     near_d[i, t] = np.nan
             count[i] = m
+
+
+@nb.njit(cache=True, nogil=True)
+def overall_nearest(near_o, near_d, rank):
+    """Per row of the nearest target of each kind (near_o, -1 none; near_d): the kind of the
+    nearest of all (-1 none), its target and distance (NaN none); ties go to the smaller
+    rank, then to the first kind."""
+    n, kinds = near_o.shape
+    best = np.full(n, -1, np.int64)
+    best_o = np.full(n, -1, np.int64)
+    best_d = np.full(n, np.nan)
+    for i in range(n):
+        for t in range(kinds):
+            o = near_o[i, t]
+            if o < 0:
+                continue
+            d = near_d[i, t]
+            b = best_o[i]
+            if b < 0 or d < best_d[i] or (d == best_d[i] and rank[o] < rank[b]):
+                best[i], best_o[i], best_d[i] = t, o, d
+    return best, best_o, best_d

@@ -294,14 +294,6 @@ def _take_any(values, index: np.ndarray | None):
     return take(np.asarray(values), index)
 
 
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A column as NumPy: numbers as they are, anything else as objects (None/NaN missing)."""
-    series = frame[name]
-    if series.dtype.kind in "fiub" or series.dtype == object:
-        return series.to_numpy()
-    return series.to_numpy(dtype=object, na_value=None)
-
-
 def _quoted(names) -> pa.Array:
     """'“name”' per name; null (nothing written) where the name is unknown or empty."""
     return at.concat("“", at.nonempty(at.text(names)), "”")
@@ -347,7 +339,7 @@ def layer_facts(households: pd.DataFrame, waters: pd.DataFrame, slopes: pd.DataF
         known=complete != "unknown",
         complete=complete == "complete",
         lack_code=lack_code,
-        fence_bad=is_bad(_column(waters, "fence_status")),
+        fence_bad=is_bad(waters["fence_status"]),
         slope_ids=at.text(slopes["slope_id"]),
         slope_quoted=_quoted(slopes["name"]),
     )
@@ -418,13 +410,13 @@ def household_exposure(
 
 def _has_code(frame: pd.DataFrame, name: str) -> callable:
     """A test 'does the row's code list (column `name`) contain this code', matched once per
-    distinct value."""
-    codes, distinct = pd.factorize(_column(frame, name))
-    distinct = at.text(distinct)
+    distinct list (a county's 130,000 children have a dozen)."""
+    lists = pc.dictionary_encode(at.text(frame[name]))
+    codes = lists.indices.fill_null(-1).to_numpy(zero_copy_only=False)
 
     def has(code: str) -> np.ndarray:
-        found = pc.match_substring(distinct, code).fill_null(False).to_numpy(zero_copy_only=False)
-        return np.append(found, False).take(codes)  # code -1: no list
+        found = pc.match_substring(lists.dictionary, code).fill_null(False)
+        return np.append(found.to_numpy(zero_copy_only=False), False).take(codes)  # -1: none
 
     return has
 

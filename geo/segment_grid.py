@@ -22,7 +22,7 @@ import shapely
 from geo import validity_kernels
 from geo.cell_kernels import nearest_by_cells, point_cells
 from geo.grid_kernels import bucket, within_kernel
-from geo.reach_kernels import cell_owners, reach_kernel
+from geo.reach_kernels import cell_owners, overall_nearest, reach_kernel
 
 BATCH = 16384  # points per call of the search kernel (its output buffer is reused)
 # Side of the query cells whose points share one walk to their nearest target (`Points`).
@@ -399,5 +399,6 @@ def warm_up() -> float:
     reach(grid, pts, np.zeros(2, np.int64), np.array([50.0]), rank)
     nearest(grid, points(pts), rank, 100.0)
     nearest_of_kind(grid, points(pts), np.array([0, 1]), 0, rank, 100.0)
+    overall_nearest(np.zeros((1, 2), np.int64), np.zeros((1, 2)), rank)
     sure_valid(grid, np.array([square, shapely.LineString([(20, 0), (30, 0)])], dtype=object))
     return time.perf_counter() - started

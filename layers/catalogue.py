@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from geo import vocab
+from geo import arrowtext, vocab
 
 ADMIN_CODES: tuple[str, ...] = ("county_code", "township_code", "village_code")
 ADMIN_CODE_LENGTHS: dict[str, int] = {"county_code": 6, "township_code": 9, "village_code": 12}
@@ -409,11 +410,14 @@ _DTYPES = {
 }
 
 
-def conform(layer: Layer, frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+def conform(
+    layer: Layer, frame: pd.DataFrame, columns: list[str] | None = None, arrow_text: bool = False
+) -> pd.DataFrame:
     """Return `frame` with exactly the layer's columns (plus geometry) in canonical dtypes.
 
     Both stores pass what they read through here, so the same data reads back identically
-    whichever backend holds it. Dates become midnight timestamps; text stays Python str or None.
+    whichever backend holds it. Dates become midnight timestamps; text stays Python str or None
+    (with `arrow_text`: pandas' Arrow-backed text, missing as NaN); an empty text is missing.
     """
     out = {}
     wanted = layer.columns if columns is None else [layer.column(c) for c in columns]
@@ -421,6 +425,9 @@ def conform(layer: Layer, frame: pd.DataFrame, columns: list[str] | None = None)
         series = (
             frame[col.name] if col.name in frame.columns else pd.Series(None, index=frame.index)
         )
+        if col.kind == "text" and arrow_text:
+            out[col.name] = _as_arrow_text(series)
+            continue
         if col.kind == "text":
             series = pd.Series(_as_text(series), index=frame.index, dtype=object)
         elif col.kind in ("date", "datetime"):
@@ -453,6 +460,15 @@ def _as_text(series: pd.Series) -> np.ndarray:
     if empty.any():
         values = np.where(empty, None, values)
     return values
+
+
+def _as_arrow_text(series: pd.Series) -> pd.Series:
+    """`_as_text` as pandas' Arrow-backed text: the strings stay in Arrow, no Python objects."""
+    try:
+        values = arrowtext.text(series)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text (a number from a file)
+        values = arrowtext.text(_as_text(series))
+    return arrowtext.series(arrowtext.nonempty(values), series.index)
 
 
 def _promote_polygons(geoms):

@@ -64,9 +64,10 @@ def _load(path: str):
 
     store = GeoPackageStore(path)
     crs = store.analysis_crs()
-    hh = store.read_layer("households", columns=["village_code"])
-    waters = store.read_layer("water_bodies", columns=WATER_FIELDS)
-    slopes = store.read_layer("slopes", columns=["name"])
+    # As compute_risk reads them: text in Arrow (the baselines use the geometry and ids only).
+    hh = store.read_layer("households", columns=["village_code"], arrow_text=True)
+    waters = store.read_layer("water_bodies", columns=WATER_FIELDS, arrow_text=True)
+    slopes = store.read_layer("slopes", columns=["name"], arrow_text=True)
     return store, crs, hh, waters, slopes
 
 
@@ -98,7 +99,7 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
     if ours or kind in ("buffer_sjoin", "sjoin_nearest"):
         hm, wm, sm = hh.to_crs(crs.epsg), waters.to_crs(crs.epsg), slopes.to_crs(crs.epsg)
     if ours:
-        children = store.read_layer("children", columns=CHILD_FIELDS)
+        children = store.read_layer("children", columns=CHILD_FIELDS, arrow_text=True)
         w = pd.DataFrame(waters.drop(columns="geometry"))
         s = pd.DataFrame(slopes.drop(columns="geometry"))
         started = time.perf_counter()

@@ -150,6 +150,27 @@ def test_awkward_text_reads_back_as_written(store, demo_frames):
     assert got.set_index("water_id").loc[frame["water_id"].iloc[2], "name"] is None
 
 
+def test_arrow_text_reads_the_same_rows_and_values(store, demo_frames):
+    """`read_layer(arrow_text=True)`, as the risk engine reads: the rows, order, values and
+    shapes of the default read, its text in pandas' Arrow-backed dtype (missing, and an empty
+    string, as NaN)."""
+    frame = demo_frames["water_bodies"].iloc[:8].copy()
+    names = ['村口"大"塘, 东侧', "", None, "007", "第一行\n第二行", "NULL", "t", " 空格 "]
+    frame["name"] = pd.Series(names, index=frame.index, dtype=object)
+    store.write_layers({"villages": demo_frames["villages"], "water_bodies": frame})
+    columns = ["name", "water_type", "fence_status", "last_inspection_date"]
+    plain = store.read_layer("water_bodies", columns=columns)
+    arrow = store.read_layer("water_bodies", columns=columns, arrow_text=True)
+    assert list(arrow.columns) == list(plain.columns)
+    assert shapely.equals_exact(plain.geometry.values, arrow.geometry.values, 0).all()
+    for column in ("water_id", "name", "water_type", "fence_status"):
+        dtype = arrow[column].dtype
+        assert isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow", column
+        assert [None if pd.isna(v) else v for v in arrow[column]] == plain[column].tolist()
+    assert plain["name"].isna().sum() == 2 and arrow["name"].isna().sum() == 2
+    pd.testing.assert_series_equal(plain["last_inspection_date"], arrow["last_inspection_date"])
+
+
 def test_replace_empties_the_layer_first(store, demo_frames):
     f = demo_frames["facilities"]
     store.write_layer("facilities", f)

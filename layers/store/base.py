@@ -87,9 +87,11 @@ class Store(ABC):
         code_filter: tuple[str, list[str]] | None,
         columns: list[str] | None = None,
         scope: Scope | None = None,
+        arrow_text: bool = False,
     ) -> pd.DataFrame:
         """Backend read of one layer with optional filters and attribute subset; with a scope,
-        only rows whose village code starts with one of its codes (see `scope_codes`)."""
+        only rows whose village code starts with one of its codes (see `scope_codes`). With
+        `arrow_text`, text may come as Arrow-backed columns (conform makes it so anyway)."""
 
     @abstractmethod
     def get_setting(self, key: str) -> str | None:
@@ -202,11 +204,15 @@ class Store(ABC):
         """The households in scope, and the water bodies and slopes within the search limit
         around them."""
         hh = self.read_layer(
-            "households", village_codes=village_codes, columns=["village_code"], scope=scope
+            "households",
+            village_codes=village_codes,
+            columns=["village_code"],
+            scope=scope,
+            arrow_text=True,
         )
         bbox = search_box(hh)
-        waters = self.read_layer("water_bodies", bbox=bbox, columns=["water_type"])
-        slopes = self.read_layer("slopes", bbox=bbox, columns=["name"])
+        waters = self.read_layer("water_bodies", bbox=bbox, columns=["water_type"], arrow_text=True)
+        slopes = self.read_layer("slopes", bbox=bbox, columns=["name"], arrow_text=True)
         return hh, waters, slopes
 
     def hazards_around(
@@ -243,13 +249,16 @@ class Store(ABC):
         village_codes: list[str] | None = None,
         columns: list[str] | None = None,
         scope: Scope | None = None,
+        arrow_text: bool = False,
     ) -> pd.DataFrame:
         """Read a layer, optionally only rows intersecting `bbox` (lon/lat) or within the given
         admin codes (village, township or county codes: a row matches if its code at that level
         is listed). `columns` limits the attributes read (the key is always included).
         With a user's `scope`: person layers need the permission (AccessDenied otherwise) and
         scoped layers return only rows inside the scope.
-        Returns catalogue dtypes; a GeoDataFrame in EPSG:4326 for spatial layers."""
+        Returns catalogue dtypes; a GeoDataFrame in EPSG:4326 for spatial layers. Text is
+        Python str or None; with `arrow_text`, pandas' Arrow-backed text (missing: NaN), for
+        computations over whole layers (the risk engine) that would otherwise convert it."""
         layer = get_layer(name)
         if scope is not None:
             scope.check_layer(name)
@@ -263,9 +272,9 @@ class Store(ABC):
             unknown = sorted(set(columns) - set(layer.column_names))
             if unknown:
                 raise KeyError(f"layer {name} has no columns {unknown}")
-        frame = self._read(layer, bbox, code_filter, columns, scope)
+        frame = self._read(layer, bbox, code_filter, columns, scope, arrow_text)
         frame = frame.sort_values(layer.key, kind="stable").reset_index(drop=True)
-        return conform(layer, frame, columns)
+        return conform(layer, frame, columns, arrow_text)
 
     def read_own(
         self, name: str, village_codes: list[str] | None = None, columns: list[str] | None = None

@@ -191,6 +191,7 @@ class PostGISStore(Store):
         code_filter: tuple[str, list[str]] | None,
         columns: list[str] | None = None,
         scope: Scope | None = None,
+        arrow_text: bool = False,  # conform converts the text read
     ) -> pd.DataFrame:
         self._ready()
         table = TABLES[layer.name]

@@ -65,8 +65,11 @@ class ScopedStore:
         bbox: Bbox | None = None,
         village_codes: list[str] | None = None,
         columns: list[str] | None = None,
+        arrow_text: bool = False,
     ) -> pd.DataFrame:
-        return self._store.read_layer(name, bbox, village_codes, columns, scope=self.scope)
+        return self._store.read_layer(
+            name, bbox, village_codes, columns, scope=self.scope, arrow_text=arrow_text
+        )
 
     def counting(self) -> ScopedStore:
         """This store for aggregate-only services (see `Scope.for_counting`): same places, and
