@@ -229,7 +229,8 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
     problems = shape_problems(waters, slopes, (grid, slope_grid))
     if problems:
         raise ProximityError("；".join(problems))
-    within, near_o, near_d = segment_grid.reach(grid, points, kinds, radius_of, rank)
+    query = segment_grid.points(points)
+    within, near_o, near_d = segment_grid.reach(grid, query, kinds, radius_of, rank)
 
     def pairs() -> pd.DataFrame:
         (p, w, dist), _ = segment_grid.within(grid, points, kinds, radius_of, rank)
@@ -246,7 +247,6 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
         )
 
     columns = {"household_id": hh_ids}
-    query = segment_grid.points(points)
     for t, water_type in enumerate(WATER_TYPES):
         # Not within reach: look further, up to the search limit, among this type only.
         rest = near_o[:, t] < 0

@@ -22,7 +22,7 @@ import shapely
 from geo import validity_kernels
 from geo.cell_kernels import nearest_by_cells, point_cells
 from geo.grid_kernels import bucket, within_kernel
-from geo.reach_kernels import cell_owners, overall_nearest, reach_kernel
+from geo.reach_kernels import cell_owners, overall_nearest, reach_by_cells
 
 BATCH = 16384  # points per call of the search kernel (its output buffer is reused)
 # Side of the query cells whose points share one walk to their nearest target (`Points`).
@@ -190,7 +190,7 @@ def _grid(seg, owner, is_polygon, bbox, cell_m) -> SegmentGrid:
 BIG_TARGET = 64  # segments: a target with more is searched segment by segment, cell by cell
 
 
-def reach(grid: SegmentGrid, points: np.ndarray, kind: np.ndarray, radius_of: np.ndarray, rank):
+def reach(grid: SegmentGrid, pts: Points, kind: np.ndarray, radius_of: np.ndarray, rank):
     """For points (n, 2): how many targets are within their kind's radius, and the nearest of
     each kind within the largest radius ((n, kinds) target, -1 none, and distance). The pairs
     themselves are left out: grading needs only these, and `within` lists them on demand.
@@ -199,19 +199,20 @@ def reach(grid: SegmentGrid, points: np.ndarray, kind: np.ndarray, radius_of: np
     their bounding box leaves the answer open; long ones (a river of 1,000s of vertices) segment
     by segment in the cells within reach, as `within` does. The counts and nearest targets are
     the same either way."""
-    pts = np.ascontiguousarray(points, dtype=np.float64)
-    n, kinds = len(pts), len(radius_of)
+    n, kinds = len(pts.xy), len(radius_of)
     reach_m = float(radius_of.max())
     threads = nb.get_num_threads()
     whole = np.diff(grid.owner_start) <= BIG_TARGET
     own_start, own_ids = cell_owners(grid.cell_start, grid.cell_owner, whole)
-    count = np.empty(n, np.int64)
-    near_o = np.empty((n, kinds), np.int64)
-    near_d = np.empty((n, kinds))
-    reach_kernel(
-        pts, threads, reach_m, radius_of, kind, rank, count, near_o, near_d, grid.is_polygon,
-        own_start, own_ids, whole, *grid.kernel_args,
+    count = np.zeros(n, np.int64)
+    near_o = np.full((n, kinds), -1, np.int64)
+    near_d = np.full((n, kinds), np.nan)
+    reach_by_cells(
+        pts.xy, pts.order, pts.cell_start, pts.centre, pts.cell_m, threads, reach_m, radius_of,
+        kind, rank, count, near_o, near_d, grid.is_polygon, own_start, own_ids, whole,
+        *grid.kernel_args,
     )  # fmt: skip
+    pts = pts.xy
     big = np.flatnonzero(~whole)
     if len(big):
         part = subset(grid, big, grid.cell_m)
@@ -396,7 +397,7 @@ def warm_up() -> float:
     pts = np.array([[5.0, 5.0], [40.0, 0.0]])
     rank = np.arange(2, dtype=np.int64)
     within(grid, pts, np.zeros(2, np.int64), np.array([50.0]), rank)
-    reach(grid, pts, np.zeros(2, np.int64), np.array([50.0]), rank)
+    reach(grid, points(pts), np.zeros(2, np.int64), np.array([50.0]), rank)
     nearest(grid, points(pts), rank, 100.0)
     nearest_of_kind(grid, points(pts), np.array([0, 1]), 0, rank, 100.0)
     overall_nearest(np.zeros((1, 2), np.int64), np.zeros((1, 2)), rank)
