@@ -191,7 +191,7 @@ BIG_TARGET = 64  # segments: a target with more is searched segment by segment, 
 
 
 def reach(grid: SegmentGrid, pts: Points, kind: np.ndarray, radius_of: np.ndarray, rank):
-    """For points (n, 2): how many targets are within their kind's radius, and the nearest of
+    """For the points: how many targets are within their kind's radius, and the nearest of
     each kind within the largest radius ((n, kinds) target, -1 none, and distance). The pairs
     themselves are left out: grading needs only these, and `within` lists them on demand.
 
@@ -212,7 +212,6 @@ def reach(grid: SegmentGrid, pts: Points, kind: np.ndarray, radius_of: np.ndarra
         kind, rank, count, near_o, near_d, grid.is_polygon, own_start, own_ids, whole,
         *grid.kernel_args,
     )  # fmt: skip
-    pts = pts.xy
     big = np.flatnonzero(~whole)
     if len(big):
         part = subset(grid, big, grid.cell_m)
@@ -220,7 +219,7 @@ def reach(grid: SegmentGrid, pts: Points, kind: np.ndarray, radius_of: np.ndarra
         o2, d2 = np.empty((n, kinds), np.int64), np.empty((n, kinds))
         none_o, none_d = np.empty((n, 0), np.int64), np.empty((n, 0))
         within_kernel(
-            pts, threads, reach_m, radius_of, kind[big], rank[big], c2, none_o, none_d, o2, d2,
+            pts.xy, threads, reach_m, radius_of, kind[big], rank[big], c2, none_o, none_d, o2, d2,
             *part.kernel_args,
         )  # fmt: skip
         count += c2
