@@ -8,7 +8,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.equipment import completeness_series
-from layers.catalogue import LAYERS, empty_frame, get_layer
+from layers.catalogue import LAYERS, get_layer
+from layers.frames import empty_frame
 from layers.store import Store, open_store
 
 

@@ -22,8 +22,9 @@ from pyproj import Transformer
 from geo.vocab import FOUR_ITEMS
 from layers import demo_people as people
 from layers import demo_records as records
-from layers.catalogue import LAYERS, conform, empty_frame
+from layers.catalogue import LAYERS
 from layers.demo_people import REFERENCE_DATE
+from layers.frames import conform, empty_frame
 
 METRIC_EPSG = 32648  # UTM 48N
 ORIGIN_LONLAT = (107.10, 29.90)

@@ -6,7 +6,8 @@ import pytest
 from geo import idcard
 from geo.equipment import completeness, completeness_series, missing_items
 from geo.vocab import split_codes
-from layers.catalogue import ADMIN_CODES, LAYERS, check_admin_codes, conform, empty_frame, get_layer
+from layers.catalogue import ADMIN_CODES, LAYERS, check_admin_codes, get_layer
+from layers.frames import conform, empty_frame
 
 REQUIRED_LAYERS = {
     "townships",

@@ -30,9 +30,10 @@ from geo.proximity import (
 from geo.proximity import proximity as proximity_in_process
 from layers.access import SCOPED_LAYERS, Scope
 from layers.accounts import Accounts
-from layers.catalogue import Layer, conform, get_layer
+from layers.catalogue import Layer, get_layer
 from layers.errors import StoreError
 from layers.evidence import Evidence
+from layers.frames import conform
 
 Bbox = tuple[float, float, float, float]
 ANALYSIS_EPSG = "analysis_epsg"

@@ -22,9 +22,10 @@ import pyogrio
 from geo import arrowtext
 from layers.access import Scope
 from layers.accounts import Accounts, sqlite_accounts
-from layers.catalogue import LAYERS, Layer, empty_frame
+from layers.catalogue import LAYERS, Layer
 from layers.errors import SchemaBehindError, StoreError
 from layers.evidence import Evidence, sqlite_evidence
+from layers.frames import empty_frame
 from layers.store.base import Bbox, Store
 
 # Bump whenever the catalogue changes a GeoPackage table, and make `upgrade` bring an older
