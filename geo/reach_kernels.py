@@ -52,12 +52,11 @@ def _owner_dist(px, py, o, near_box, seg, owner_start, is_polygon):
 
 
 @nb.njit(cache=True)
-def _judge(px, py, cand, cand_q, nc, gid, gkind, gvx, gvy, reach, radius_of, rank, seg,
-           owner_start, is_polygon, near_o, near_d):  # fmt: skip
-    """For one point and its candidates (positions in the gathered targets gid, with their
-    kind and first vertex; squared box distances; the first nc): the nearest of each kind
-    within `reach` into near_o/near_d (one row) and the count within their kind's radius
-    (returned).
+def _judge(px, py, cand, cand_q, nc, reach, radius_of, kind, rank, seg, owner_start, is_polygon,
+           near_o, near_d):  # fmt: skip
+    """For one point and its candidate targets (with their squared box distances; the first
+    nc): the nearest of each kind within `reach` into near_o/near_d (one row) and the count
+    within their kind's radius (returned).
 
     Each kind's candidate of smallest box distance is measured first (no sort of them all: the
     answer does not depend on the order). A target is measured exactly only when its box could
@@ -74,32 +73,31 @@ def _judge(px, py, cand, cand_q, nc, gid, gkind, gvx, gvy, reach, radius_of, ran
         b = -1
         bq = np.inf
         for j in range(front, nc):
-            if cand_q[j] < bq and gkind[cand[j]] == t:
+            if cand_q[j] < bq and kind[cand[j]] == t:
                 bq = cand_q[j]
                 b = j
         if b >= 0:
-            u = cand[b]
+            o = cand[b]
             cand[b] = cand[front]
             cand_q[b] = cand_q[front]
-            cand[front] = u
+            cand[front] = o
             cand_q[front] = bq
             front += 1
     m = 0
     for j in range(nc):
-        u = cand[j]
-        t = gkind[u]
+        o = cand[j]
+        t = kind[o]
         lb = math.sqrt(cand_q[j]) * (1.0 - 1e-9)
         r = radius_of[t]
         settled = lb > r  # out of the radius whatever the shape
         if not settled:
-            vx = gvx[u] - px
-            vy = gvy[u] - py
+            vx = seg[owner_start[o], 0] - px
+            vy = seg[owner_start[o], 1] - py
             if math.sqrt(vx * vx + vy * vy) * (1.0 + 1e-9) < r:
                 settled = True  # a vertex within the radius: in
                 m += 1
         if settled and lb > near_d[t]:
             continue
-        o = gid[u]
         d = _owner_dist(px, py, o, cand_q[j] == 0.0, seg, owner_start, is_polygon)
         if not settled and d <= r:
             m += 1
@@ -140,11 +138,8 @@ def reach_by_cells(
         gy0 = np.empty(n_owners)
         gx1 = np.empty(n_owners)
         gy1 = np.empty(n_owners)
-        gkind = np.empty(n_owners, np.int64)
-        gvx = np.empty(n_owners)  # first vertex
-        gvy = np.empty(n_owners)
         gq = np.empty(n_owners)
-        cand = np.empty(n_owners, np.int64)  # positions in the gathered targets
+        cand = np.empty(n_owners, np.int64)
         cand_q = np.empty(n_owners)
         for q in range(worker * ncells // nthreads, (worker + 1) * ncells // nthreads):
             a, b = pcell_start[q], pcell_start[q + 1]
@@ -165,9 +160,6 @@ def reach_by_cells(
                         gy0[ng] = bbox[o, 1]
                         gx1[ng] = bbox[o, 2]
                         gy1[ng] = bbox[o, 3]
-                        gkind[ng] = kind[o]
-                        gvx[ng] = seg[owner_start[o], 0]
-                        gvy[ng] = seg[owner_start[o], 1]
                         ng += 1
             for j in range(a, b):
                 i = order[j]
@@ -179,13 +171,13 @@ def reach_by_cells(
                 nc = 0
                 for u in range(ng):
                     if gq[u] <= reach2:
-                        seen[gid[u]] = i
-                        cand[nc] = u
+                        o = gid[u]
+                        seen[o] = i
+                        cand[nc] = o
                         cand_q[nc] = gq[u]
                         nc += 1
                 # A polygon around the point whose every edge is out of reach (a large lake):
                 # not listed in the cells in reach, yet at distance 0. Its box holds the point.
-                extra = 0
                 hx = int(math.floor((px - g_x0) / cell))
                 hy = int(math.floor((py - g_y0) / cell))
                 if 0 <= hx < nx and 0 <= hy < ny:
@@ -197,17 +189,12 @@ def reach_by_cells(
                         if px < bbox[o, 0] or px > bbox[o, 2] or py < bbox[o, 1] or py > bbox[o, 3]:
                             continue
                         seen[o] = i
-                        gid[ng + extra] = o  # after the gathered ones, for this point only
-                        gkind[ng + extra] = kind[o]
-                        gvx[ng + extra] = seg[owner_start[o], 0]
-                        gvy[ng + extra] = seg[owner_start[o], 1]
-                        cand[nc] = ng + extra
+                        cand[nc] = o
                         cand_q[nc] = 0.0
                         nc += 1
-                        extra += 1
                 count[i] = _judge(
-                    px, py, cand, cand_q, nc, gid, gkind, gvx, gvy, reach, radius_of, rank, seg,
-                    owner_start, is_polygon, near_o[i], near_d[i],
+                    px, py, cand, cand_q, nc, reach, radius_of, kind, rank, seg, owner_start,
+                    is_polygon, near_o[i], near_d[i],
                 )  # fmt: skip
 
 

@@ -25,10 +25,12 @@ from geo.grid_kernels import bucket, within_kernel
 from geo.reach_kernels import cell_owners, overall_nearest, reach_by_cells
 
 BATCH = 16384  # points per call of the search kernel (its output buffer is reused)
-# Side of the query cells whose points share one walk to their nearest target (`Points`).
-# County (100,500 homes), the four nearest-of-a-type searches + the slopes', median of 5:
-# 250 m 30 + 16 ms, 500 m 18 + 9.6, 750 m 16 + 9.5, 1000 m 16 + 10 (ring search per point:
-# 30 + 13). Wider cells gather more candidates per cell, narrower ones walk more often.
+# Side of the query cells whose points share one walk to their nearest target and one
+# gathering of the targets in reach (`Points`). County (100,500 homes), median of 5-7, the four
+# nearest-of-a-type searches + the slopes': 250 m 30 + 16 ms, 500 m 18 + 9.6, 750 m 16 + 9.5,
+# 1000 m 16 + 10 (ring search per point: 30 + 13); reach: 125 m 41.7, 250 m 36.0, 500 m 32.1,
+# 750 m 31.5, 1000 m 31.5 (per point: 35). Wider cells gather more candidates per cell,
+# narrower ones walk more often.
 QUERY_CELL_M = 750.0
 
 
