@@ -28,6 +28,8 @@ from geo.vocab import WATER_TYPES
 
 SEARCH_LIMIT_M = 5000.0
 DEFAULT_RADIUS_M = 500.0
+# The water type codes as Arrow text, in WATER_TYPES order: a type's number is its position.
+TYPE_CODES = arrowtext.text(list(WATER_TYPES))
 
 
 class ProximityError(ValueError):
@@ -130,8 +132,7 @@ def id_rank(ids) -> np.ndarray:
 def _water_kinds(waters) -> np.ndarray:
     """Number of each water body's type in WATER_TYPES."""
     types = arrowtext.text(waters["water_type"])
-    known = arrowtext.text(list(WATER_TYPES))
-    codes = pc.index_in(types, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False)
+    codes = pc.index_in(types, value_set=TYPE_CODES).fill_null(-1).to_numpy(zero_copy_only=False)
     codes = codes.astype(np.int64)
     if (codes < 0).any():
         bad = sorted({str(v) for v in types.filter(pa.array(codes < 0)).to_pylist()})
@@ -219,7 +220,6 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
     hh_ids = arrowtext.text(households["household_id"])
     water_ids = arrowtext.text(waters["water_id"])
     kinds = _water_kinds(waters)
-    types = arrowtext.text(list(WATER_TYPES))
     radius_of = np.array([radius_by_type[t] for t in WATER_TYPES], dtype=float)
     rank = id_rank(water_ids)
     grid = segment_grid.build(waters.geometry.values, cell_m=float(radius_of.max()) / 2)
@@ -241,7 +241,7 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
             {
                 "household_id": arrowtext.take(hh_ids, p),
                 "water_id": arrowtext.take(water_ids, w),
-                "water_type": arrowtext.take(types, kinds[w]),
+                "water_type": arrowtext.take(TYPE_CODES, kinds[w]),
                 "distance_m": dist,
             }
         )
@@ -264,7 +264,7 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
     columns["slope_m"] = sd
     best, overall, best_d = overall_nearest(near_o, near_d, rank)
     columns["nearest_water_id"] = arrowtext.take(water_ids, overall)
-    columns["nearest_water_type"] = arrowtext.take(types, best)
+    columns["nearest_water_type"] = arrowtext.take(TYPE_CODES, best)
     columns["nearest_water_m"] = best_d
     columns["waters_within"] = within
     positions = {"water_id": (water_ids, overall), "slope_id": (slope_ids, so)}

@@ -25,7 +25,7 @@ from geo import arrowtext as at
 from geo import rowtext as rt
 from geo.columns import take
 from geo.equipment import four_items, is_bad
-from geo.proximity import Proximity, check_radii
+from geo.proximity import TYPE_CODES, Proximity, check_radii
 from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES, points_phrase
 
 TIERS = {"high": "一级", "medium": "二级", "low": "三级", "none": "无"}
@@ -367,7 +367,7 @@ def household_exposure(
 
     # Within reach: the nearest water body is inside its type's radius.
     type_no = (
-        pc.index_in(at.text(near["nearest_water_type"]), value_set=at.text(list(WATER_TYPES)))
+        pc.index_in(at.text(near["nearest_water_type"]), value_set=TYPE_CODES)
         .fill_null(len(WATER_TYPES))
         .to_numpy(zero_copy_only=False)
         .astype(np.int64)
