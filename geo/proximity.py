@@ -160,12 +160,14 @@ def _checked(households, waters, slopes) -> tuple[np.ndarray, list[str]]:
     if problems:
         raise ProximityError("；".join(problems))
     geoms = np.asarray(households.geometry.values, dtype=object)
-    points = shapely.get_coordinates(geoms)
-    # One point each, every coordinate finite: nothing missing, empty or invalid (a point is
-    # valid when its coordinates are finite; no need to ask GEOS 100,000 times).
-    if len(points) == len(geoms) and (shapely.get_type_id(geoms) == 0).all():
-        if np.isfinite(points).all():
-            return points, problems
+    points = np.empty((len(geoms), 2))
+    shapely.get_x(geoms, out=points[:, 0])  # NaN for anything but a non-empty point
+    shapely.get_y(geoms, out=points[:, 1])
+    # Every coordinate finite: one point each, nothing missing, empty or invalid (a point is
+    # valid when its coordinates are finite; no need to ask GEOS 100,000 times). Two
+    # ufuncs cost 2.9 ms at county against 5.0 for the coordinates and the types.
+    if np.isfinite(points).all():
+        return points, problems
     null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if not null.any():
         points = _points(households)  # refuses lines and polygons
