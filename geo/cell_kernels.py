@@ -100,18 +100,16 @@ def _filter_dist2(px, py, sx, sy, sdx, sdy, sinv, sq, nc):
 
 @nb.njit(cache=True, parallel=True, nogil=True)
 def nearest_by_cells(
-    pts, order, pcell_start, centre, half_m, skip, threads, limit, rank, kind, want,
-    is_polygon,
+    pts, order, pcell_start, centre, half_m, out_o, out_d, ids, threads, limit, rank, kind,
+    want, is_polygon,
     g_x0, g_y0, cell, nx, ny, seg, cell_owner, owner_start, cell_start, cell_xy,
     poly_start, poly_ids, bbox, n_owners,
 ):  # fmt: skip
-    """Per point (-1 and NaN where `skip` or none within `limit`): the nearest target within
-    `limit`, ties to the smaller rank; with `want` >= 0 among targets of that `kind` only.
-    Points come grouped by query cell (`point_cells`: order, pcell_start, centre; half_m the
-    cells' half diagonal)."""
-    n = pts.shape[0]
-    out_o = np.full(n, -1, np.int64)
-    out_d = np.full(n, np.nan)
+    """Into out_o/out_d, for each point whose out_o is -1 (the others are left as they are):
+    the nearest target within `limit` (ties to the smaller rank) as ids[target] (the target
+    itself when `ids` is empty), and its distance; nothing where none is within `limit`. With
+    `want` >= 0, among targets of that `kind` only. Points come grouped by query cell
+    (`point_cells`: order, pcell_start, centre; half_m the cells' half diagonal)."""
     ncells = centre.shape[0]
     nthreads = max(1, min(threads, ncells // 64))
     for worker in nb.prange(nthreads):
@@ -130,7 +128,7 @@ def nearest_by_cells(
             a, b = pcell_start[q], pcell_start[q + 1]
             busy = False
             for j in range(a, b):
-                if not skip[order[j]]:
+                if out_o[order[j]] == -1:
                     busy = True
                     break
             if not busy:
@@ -187,7 +185,7 @@ def nearest_by_cells(
                     npoly += 1
             for j in range(a, b):
                 i = order[j]
-                if skip[i]:
+                if out_o[i] != -1:
                     continue
                 px, py = pts[i, 0], pts[i, 1]
                 bo = -1
@@ -219,6 +217,5 @@ def nearest_by_cells(
                         bd = d
                         bo = o
                 if bo >= 0 and bd <= limit:
-                    out_o[i] = bo
+                    out_o[i] = ids[bo] if ids.shape[0] else bo
                     out_d[i] = bd
-    return out_o, out_d

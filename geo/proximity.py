@@ -251,13 +251,9 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
     columns = {"household_id": hh_ids}
     for t, water_type in enumerate(WATER_TYPES):
         # Not within reach: look further, up to the search limit, among this type only.
-        rest = near_o[:, t] < 0
-        if rest.any():
-            o, d = segment_grid.nearest_of_kind(
-                grid, query, kinds, t, rank, SEARCH_LIMIT_M, skip=~rest
-            )
-            near_o[:, t] = np.where(rest, o, near_o[:, t])
-            near_d[:, t] = np.where(rest, d, near_d[:, t])
+        o, d = near_o[:, t], near_d[:, t]
+        if (o < 0).any():
+            segment_grid.nearest_of_kind_into(grid, query, kinds, t, rank, SEARCH_LIMIT_M, o, d)
         columns[f"nearest_{water_type}_id"] = arrowtext.take(water_ids, near_o[:, t])
         columns[f"nearest_{water_type}_m"] = near_d[:, t]
     slope_ids = arrowtext.text(slopes["slope_id"])

@@ -339,35 +339,75 @@ def nearest(
     skip: np.ndarray | None = None,
 ):
     """For points: index of the nearest target within limit_m (-1 none) and distance; with
-    `kind` and `want`, the nearest target of that kind only; -1 and NaN where `skip`. One
-    walk per query cell, then each point against the candidates it gathered (cell_kernels)."""
+    `kind` and `want`, the nearest target of that kind only; -1 and NaN where `skip`."""
     n = len(pts.xy)
-    if grid.n == 0 or n == 0:
-        return np.full(n, -1, np.int64), np.full(n, np.nan)
+    out_o = np.full(n, -1, np.int64) if skip is None else np.where(skip, -2, -1)
+    out_d = np.full(n, np.nan)
+    nearest_into(grid, pts, rank, limit_m, out_o, out_d, kind, want)
+    if skip is not None:
+        out_o[skip] = -1
+    return out_o, out_d
+
+
+def nearest_into(
+    grid: SegmentGrid,
+    pts: Points,
+    rank: np.ndarray,
+    limit_m: float,
+    out_o: np.ndarray,
+    out_d: np.ndarray,
+    kind: np.ndarray | None = None,
+    want: int = -1,
+    ids: np.ndarray | None = None,
+) -> None:
+    """Into out_o/out_d (views may be strided), for each point whose out_o is -1: the nearest
+    target within limit_m (of kind `want` when given), as ids[target] (`ids`: the target
+    itself when None), and its distance; the others are left as they are. One walk per query
+    cell, then each point against the candidates it gathered (cell_kernels)."""
+    if grid.n == 0 or len(pts.xy) == 0:
+        return
     if kind is None:
         kind, want = np.zeros(1, np.int64), -1
-    if skip is None:
-        skip = np.zeros(n, np.bool_)
-    return nearest_by_cells(
-        pts.xy, pts.order, pts.cell_start, pts.centre, pts.half_m, skip, nb.get_num_threads(),
-        float(limit_m), rank, np.asarray(kind, np.int64), int(want), grid.is_polygon,
-        *grid.kernel_args,
+    nearest_by_cells(
+        pts.xy, pts.order, pts.cell_start, pts.centre, pts.half_m, out_o, out_d,
+        np.empty(0, np.int64) if ids is None else ids, nb.get_num_threads(), float(limit_m),
+        rank, np.asarray(kind, np.int64), int(want), grid.is_polygon, *grid.kernel_args,
     )  # fmt: skip
 
 
 def nearest_of_kind(
     grid: SegmentGrid, pts: Points, kind: np.ndarray, want: int, rank, limit_m: float, skip=None
 ):
-    """Nearest target of one kind (-1 and NaN where `skip`): on a grid of that kind's targets
-    alone, cut from `grid`'s segments; or, when that kind is most of the targets (a grid of its
-    own would cost nearly as much as `grid` did), on `grid` itself, passing over the others."""
+    """Nearest target of one kind (-1 and NaN where `skip`): see `nearest_of_kind_into`."""
+    n = len(pts.xy)
+    out_o = np.full(n, -1, np.int64) if skip is None else np.where(skip, -2, -1)
+    out_d = np.full(n, np.nan)
+    nearest_of_kind_into(grid, pts, kind, want, rank, limit_m, out_o, out_d)
+    if skip is not None:
+        out_o[skip] = -1
+    return out_o, out_d
+
+
+def nearest_of_kind_into(
+    grid: SegmentGrid,
+    pts: Points,
+    kind: np.ndarray,
+    want: int,
+    rank,
+    limit_m: float,
+    out_o,
+    out_d,
+) -> None:
+    """`nearest_into` among targets of one kind: on a grid of that kind's targets alone, cut
+    from `grid`'s segments; or, when that kind is most of the targets (a grid of its own would
+    cost nearly as much as `grid` did), on `grid` itself, passing over the others."""
     mask = np.flatnonzero(kind == want)
     if len(mask) == 0:
-        return np.full(len(pts.xy), -1, np.int64), np.full(len(pts.xy), np.nan)
+        return
     if 2 * len(mask) > grid.n:
-        return nearest(grid, pts, rank, limit_m, kind, want, skip)
-    o, dist = nearest(subset(grid, mask), pts, rank[mask], limit_m, skip=skip)
-    return _back(mask, o), dist
+        nearest_into(grid, pts, rank, limit_m, out_o, out_d, kind, want)
+    else:
+        nearest_into(subset(grid, mask), pts, rank[mask], limit_m, out_o, out_d, ids=mask)
 
 
 def sure_valid(grid: SegmentGrid, geoms: np.ndarray) -> np.ndarray:
@@ -401,6 +441,9 @@ def warm_up() -> float:
     reach(grid, points(pts), np.zeros(2, np.int64), np.array([50.0]), rank)
     nearest(grid, points(pts), rank, 100.0)
     nearest_of_kind(grid, points(pts), np.array([0, 1]), 0, rank, 100.0)
+    near_o, near_d = np.full((2, 2), -1, np.int64), np.full((2, 2), np.nan)  # columns: strided
+    nearest_of_kind_into(grid, points(pts), np.array([0, 1]), 0, rank, 100.0, near_o[:, 0],
+                         near_d[:, 0])  # fmt: skip
     overall_nearest(np.zeros((1, 2), np.int64), np.zeros((1, 2)), rank)
     sure_valid(grid, np.array([square, shapely.LineString([(20, 0), (30, 0)])], dtype=object))
     return time.perf_counter() - started
