@@ -124,7 +124,7 @@ def nearest_by_cells(
         sdy = np.empty(cell_xy.shape[0])
         sinv = np.empty(cell_xy.shape[0])
         sq = np.empty(cell_xy.shape[0])
-        for q in range(worker * ncells // nthreads, (worker + 1) * ncells // nthreads):
+        for q in range(worker, ncells, nthreads):  # alternate cells: balanced halves
             a, b = pcell_start[q], pcell_start[q + 1]
             busy = False
             for j in range(a, b):

@@ -141,7 +141,7 @@ def reach_by_cells(
         gq = np.empty(n_owners)
         cand = np.empty(n_owners, np.int64)
         cand_q = np.empty(n_owners)
-        for q in range(worker * ncells // nthreads, (worker + 1) * ncells // nthreads):
+        for q in range(worker, ncells, nthreads):  # alternate cells: balanced halves
             a, b = pcell_start[q], pcell_start[q + 1]
             half = 0.5 * side_m + reach
             ng = 0
