@@ -21,36 +21,64 @@ def _cell_range(lo, hi, origin, cell, count):
     return max(a, 0), min(b, count - 1)
 
 
-@nb.njit(cache=True)
-def bucket(boxes, x0, y0, cell, nx, ny):
-    """CSR (start per cell, item ids) of boxes (x0, y0, x1, y1 in any corner order) by cell."""
+@nb.njit(cache=True, inline="always")
+def _box_cells(boxes, i, x0, y0, cell, nx, ny):
+    """Cell columns ax..bx and rows ay..by that box i (x0, y0, x1, y1 in any corner order)
+    overlaps."""
+    ax, bx = _cell_range(min(boxes[i, 0], boxes[i, 2]), max(boxes[i, 0], boxes[i, 2]), x0, cell, nx)
+    ay, by = _cell_range(min(boxes[i, 1], boxes[i, 3]), max(boxes[i, 1], boxes[i, 3]), y0, cell, ny)
+    return ax, bx, ay, by
+
+
+@nb.njit(cache=True, nogil=True)
+def bucket_counts(boxes, x0, y0, cell, nx, ny):
+    """Start of each cell's entries (CSR, nx * ny + 1 numbers) when each box is listed in every
+    cell it overlaps."""
     counts = np.zeros(nx * ny + 1, np.int64)
     for i in range(boxes.shape[0]):
-        ax, bx = _cell_range(
-            min(boxes[i, 0], boxes[i, 2]), max(boxes[i, 0], boxes[i, 2]), x0, cell, nx
-        )
-        ay, by = _cell_range(
-            min(boxes[i, 1], boxes[i, 3]), max(boxes[i, 1], boxes[i, 3]), y0, cell, ny
-        )
+        ax, bx, ay, by = _box_cells(boxes, i, x0, y0, cell, nx, ny)
         for cy in range(ay, by + 1):
             for cx in range(ax, bx + 1):
                 counts[cy * nx + cx + 1] += 1
-    start = np.cumsum(counts)
+    return np.cumsum(counts)
+
+
+@nb.njit(cache=True, nogil=True)
+def bucket_fill(boxes, x0, y0, cell, nx, ny, start, items, owner, rows_out, owner_out):
+    """List each box in the cells it overlaps (slots from `bucket_counts`): its number into
+    `items`, or, when `items` is empty, the box itself into `rows_out` and owner[box] into
+    `owner_out` (the segments copied in cell order, for the distance loops)."""
     fill = start[:-1].copy()
-    items = np.empty(start[-1], np.int64)
+    ids = items.shape[0] > 0
     for i in range(boxes.shape[0]):
-        ax, bx = _cell_range(
-            min(boxes[i, 0], boxes[i, 2]), max(boxes[i, 0], boxes[i, 2]), x0, cell, nx
-        )
-        ay, by = _cell_range(
-            min(boxes[i, 1], boxes[i, 3]), max(boxes[i, 1], boxes[i, 3]), y0, cell, ny
-        )
+        ax, bx, ay, by = _box_cells(boxes, i, x0, y0, cell, nx, ny)
         for cy in range(ay, by + 1):
             for cx in range(ax, bx + 1):
                 c = cy * nx + cx
-                items[fill[c]] = i
-                fill[c] += 1
-    return start, items
+                j = fill[c]
+                fill[c] = j + 1
+                if ids:
+                    items[j] = i
+                else:
+                    for u in range(4):
+                        rows_out[j, u] = boxes[i, u]
+                    owner_out[j] = owner[i]
+
+
+@nb.njit(cache=True, nogil=True)
+def run_segments(coords, piece_start, piece_order, owner_of_piece, seg, owner):
+    """The segments joining consecutive coordinates of each piece (a line or a ring; its
+    coordinates are coords[piece_start[p]:piece_start[p + 1]]), pieces taken in `piece_order`,
+    into seg (x0, y0, x1, y1) and owner."""
+    k = 0
+    for p in piece_order:
+        for i in range(piece_start[p], piece_start[p + 1] - 1):
+            seg[k, 0] = coords[i, 0]
+            seg[k, 1] = coords[i, 1]
+            seg[k, 2] = coords[i + 1, 0]
+            seg[k, 3] = coords[i + 1, 1]
+            owner[k] = owner_of_piece[p]
+            k += 1
 
 
 @nb.njit(cache=True, inline="always")

@@ -21,7 +21,7 @@ import shapely
 
 from geo import validity_kernels
 from geo.cell_kernels import nearest_by_cells, point_cells
-from geo.grid_kernels import bucket, within_kernel
+from geo.grid_kernels import bucket_counts, bucket_fill, run_segments, within_kernel
 from geo.reach_kernels import cell_owners, overall_nearest, reach_by_cells
 
 BATCH = 16384  # points per call of the search kernel (its output buffer is reused)
@@ -108,18 +108,17 @@ def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         coords = np.concatenate([coords, more])
         piece = np.concatenate([piece, more_piece + len(one_run)])
         owner_of_piece = np.concatenate([one_run, rest[piece_owner]])
-    start = np.flatnonzero(piece[1:] == piece[:-1])
-    owner = owner_of_piece[piece[start]].astype(np.int64)
-    if len(rest):  # back in owner order, each owner's rings and parts as they came
-        start = start[np.argsort(owner, kind="stable")]
-        owner = owner_of_piece[piece[start]].astype(np.int64)
-    # A segment is 4 consecutive numbers of the coordinates: (x, y) of a point and the next.
-    # take() on rows: NumPy's fancy indexing of 2-D rows is ~10x slower.
+    # Pieces in owner order (each owner's rings and parts as they came), each cut into the
+    # segments joining its consecutive coordinates (one compiled pass; the arrays from NumPy).
+    order = np.argsort(owner_of_piece, kind="stable") if len(rest) else np.arange(len(one_run))
+    per_piece = np.bincount(piece, minlength=len(owner_of_piece))
+    piece_start = np.zeros(len(per_piece) + 1, np.int64)
+    np.cumsum(per_piece, out=piece_start[1:])
+    m = int(np.maximum(per_piece - 1, 0).sum())
+    seg, owner = np.empty((m, 4)), np.empty(m, np.int64)
     coords = np.ascontiguousarray(coords, dtype=np.float64)
-    window = np.lib.stride_tricks.as_strided(
-        coords.ravel(), shape=(max(len(coords) - 1, 0), 4), strides=(16, 8), writeable=False
-    )
-    return window.take(start, axis=0), owner, is_polygon
+    run_segments(coords, piece_start, order, owner_of_piece.astype(np.int64), seg, owner)
+    return seg, owner, is_polygon
 
 
 def build(geoms: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
@@ -167,26 +166,21 @@ def _grid(seg, owner, is_polygon, bbox, cell_m) -> SegmentGrid:
     nx = int(width // cell_m) + 1
     ny = int(height // cell_m) + 1
     owner_start = np.searchsorted(owner, np.arange(n + 1)).astype(np.int64)
-    cell_start, cell_seg = bucket(seg, x0, y0, cell_m, nx, ny)
+    # The segments copied in cell order with their owners (arrays from NumPy, which asks the
+    # kernel for huge pages for large ones: fewer first touches of fresh memory).
+    cell_start = bucket_counts(seg, x0, y0, cell_m, nx, ny)
+    cell_xy, cell_owner = np.empty((cell_start[-1], 4)), np.empty(cell_start[-1], np.int64)
+    none = np.empty(0, np.int64)
+    bucket_fill(seg, x0, y0, cell_m, nx, ny, cell_start, none, owner, cell_xy, cell_owner)
     polys = np.flatnonzero(is_polygon)
-    poly_start, poly_ids = bucket(bbox.take(polys, axis=0), x0, y0, cell_m, nx, ny)
+    poly_box = bbox.take(polys, axis=0)
+    poly_start = bucket_counts(poly_box, x0, y0, cell_m, nx, ny)
+    poly_ids = np.empty(poly_start[-1], np.int64)
+    bucket_fill(poly_box, x0, y0, cell_m, nx, ny, poly_start, poly_ids, none, seg[:0], none)
     return SegmentGrid(
-        n,
-        x0,
-        y0,
-        cell_m,
-        nx,
-        ny,
-        seg,
-        owner_start,
-        cell_start,
-        seg.take(cell_seg, axis=0),
-        owner[cell_seg],
-        is_polygon,
-        bbox,
-        poly_start,
-        polys[poly_ids].astype(np.int64),
-    )
+        n, x0, y0, cell_m, nx, ny, seg, owner_start, cell_start, cell_xy, cell_owner,
+        is_polygon, bbox, poly_start, polys[poly_ids].astype(np.int64),
+    )  # fmt: skip
 
 
 BIG_TARGET = 64  # segments: a target with more is searched segment by segment, cell by cell
