@@ -96,11 +96,17 @@ class Proximity:
         return self._pairs
 
 
-def _geometry_problems(frame, key: str, what: str, valid=None) -> list[str]:
-    """Null and (unless `valid` is given) invalid geometries of one layer, in Chinese."""
+def _geometry_problems(frame, key: str, what: str, valid=None, maybe_null=None) -> list[str]:
+    """Null and (unless `valid` is given) invalid geometries of one layer, in Chinese; only
+    those where `maybe_null` (when given) can be null."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
     problems = []
-    null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if maybe_null is None:
+        null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    else:
+        null = np.zeros(len(geoms), bool)
+        some = geoms[maybe_null]
+        null[maybe_null] = shapely.is_missing(some) | shapely.is_empty(some)
     if null.any():
         ids = "、".join(map(str, frame.loc[null, key].head(5)))
         problems.append(f"{what}有 {int(null.sum())} 个要素没有几何图形（如 {ids}）")
@@ -111,14 +117,15 @@ def _geometry_problems(frame, key: str, what: str, valid=None) -> list[str]:
     return problems
 
 
-def check_layer(frame, key: str, what: str, valid=None) -> list[str]:
+def check_layer(frame, key: str, what: str, valid=None, maybe_null=None) -> list[str]:
     """Problems that stop analysis of one layer (CRS, null or invalid geometries), in Chinese.
-    `valid` may give the validity per feature when the caller knows it already."""
+    `valid` may give the validity per feature when the caller knows it already, and
+    `maybe_null` which features may be null (the others are not)."""
     try:
         require_metric(frame, what)
     except CRSError as exc:
         return [str(exc)]
-    return _geometry_problems(frame, key, what, valid)
+    return _geometry_problems(frame, key, what, valid, maybe_null)
 
 
 def id_rank(ids) -> np.ndarray:
@@ -185,13 +192,13 @@ def shape_problems(waters, slopes, grids=None) -> list[str]:
     problems = []
     layers = ((waters, "water_id", "水域图层"), (slopes, "slope_id", "易滑坡体图层"))
     for k, (frame, key, what) in enumerate(layers):
-        valid = None
+        valid = unsure = None
         if grids is not None:
             geoms = np.asarray(frame.geometry.values, dtype=object)
             valid = segment_grid.sure_valid(grids[k], geoms)
-            unsure = np.flatnonzero(~valid)
+            unsure = ~valid  # a shape its segments prove valid is not null either
             valid[unsure] = shapely.is_valid(geoms[unsure])
-        problems += check_layer(frame, key, what, valid)
+        problems += check_layer(frame, key, what, valid, unsure)
     return problems
 
 

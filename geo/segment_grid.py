@@ -60,6 +60,7 @@ class SegmentGrid:
     bbox: np.ndarray
     poly_start: np.ndarray
     poly_ids: np.ndarray
+    simple: np.ndarray | None = None  # a line or a polygon without holes, per target
 
     @property
     def kernel_args(self) -> tuple:
@@ -96,8 +97,7 @@ def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     are taken apart into rings and parts first (new GEOS objects: the slow way)."""
     kind = shapely.get_type_id(geoms)
     is_polygon = (kind == 3) | (kind == 6)
-    simple = kind == 1
-    simple[kind == 3] = shapely.get_num_interior_rings(geoms[kind == 3]) == 0
+    simple = _simple(geoms, kind)
     one_run = np.flatnonzero(simple)
     coords, piece = shapely.get_coordinates(geoms[one_run], return_index=True)
     owner_of_piece = one_run
@@ -118,7 +118,14 @@ def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     seg, owner = np.empty((m, 4)), np.empty(m, np.int64)
     coords = np.ascontiguousarray(coords, dtype=np.float64)
     run_segments(coords, piece_start, order, owner_of_piece.astype(np.int64), seg, owner)
-    return seg, owner, is_polygon
+    return seg, owner, is_polygon, simple
+
+
+def _simple(geoms: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Per geometry (type ids `kind`): a line, or a polygon without holes."""
+    simple = kind == 1
+    simple[kind == 3] = shapely.get_num_interior_rings(geoms[kind == 3]) == 0
+    return simple
 
 
 def build(geoms: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
@@ -129,8 +136,8 @@ def build(geoms: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
         return _grid(
             np.empty((0, 4)), np.empty(0, np.int64), np.zeros(0, bool), np.empty((0, 4)), cell_m
         )
-    seg, owner, is_polygon = _segments(geoms)
-    return _grid(seg, owner, is_polygon, shapely.bounds(geoms), cell_m)
+    seg, owner, is_polygon, simple = _segments(geoms)
+    return _grid(seg, owner, is_polygon, shapely.bounds(geoms), cell_m, simple)
 
 
 def subset(grid: SegmentGrid, keep: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
@@ -151,7 +158,7 @@ def subset(grid: SegmentGrid, keep: np.ndarray, cell_m: float | None = None) -> 
     )
 
 
-def _grid(seg, owner, is_polygon, bbox, cell_m) -> SegmentGrid:
+def _grid(seg, owner, is_polygon, bbox, cell_m, simple=None) -> SegmentGrid:
     n = len(bbox)
     if len(seg):
         x0, y0 = float(bbox[:, 0].min()), float(bbox[:, 1].min())
@@ -179,7 +186,7 @@ def _grid(seg, owner, is_polygon, bbox, cell_m) -> SegmentGrid:
     bucket_fill(poly_box, x0, y0, cell_m, nx, ny, poly_start, poly_ids, none, seg[:0], none)
     return SegmentGrid(
         n, x0, y0, cell_m, nx, ny, seg, owner_start, cell_start, cell_xy, cell_owner,
-        is_polygon, bbox, poly_start, polys[poly_ids].astype(np.int64),
+        is_polygon, bbox, poly_start, polys[poly_ids].astype(np.int64), simple,
     )  # fmt: skip
 
 
@@ -408,10 +415,10 @@ def sure_valid(grid: SegmentGrid, geoms: np.ndarray) -> np.ndarray:
     """Per target of `grid` (built from `geoms`): whether its segments prove it a valid shape
     (a line, or a polygon of one simple ring: most ponds and rivers). The others may be valid
     too; GEOS must judge them."""
-    geoms = np.asarray(geoms, dtype=object)
-    kind = shapely.get_type_id(geoms)
-    simple = kind == 1
-    simple[kind == 3] = shapely.get_num_interior_rings(geoms[kind == 3]) == 0
+    simple = grid.simple
+    if simple is None:  # a grid made otherwise than by `build`
+        geoms = np.asarray(geoms, dtype=object)
+        simple = _simple(geoms, shapely.get_type_id(geoms))
     return validity_kernels.sure_valid(grid.seg, grid.owner_start, grid.is_polygon, simple)
 
 
