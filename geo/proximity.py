@@ -74,7 +74,8 @@ class Proximity:
     each water type, waters_within, nearest_slope_id and slope_m.
     positions: optionally, for "water_id" and "slope_id", (the ids of the layer searched, the
     position in it of each nearest row's nearest_water_id / nearest_slope_id, -1 none): grading
-    then looks facts up by position instead of by id when its layer is the same.
+    then looks facts up by position instead of by id when its layer is the same; and for
+    "water_type", the number in WATER_TYPES of each row's nearest_water_type (-1 none).
     """
 
     def __init__(
@@ -272,7 +273,7 @@ def _proximity(households, waters, slopes, radius_by_type, points) -> Proximity:
     columns["nearest_water_type"] = arrowtext.take(TYPE_CODES, best)
     columns["nearest_water_m"] = best_d
     columns["waters_within"] = within
-    positions = {"water_id": (water_ids, overall), "slope_id": (slope_ids, so)}
+    positions = {"water_id": (water_ids, overall), "slope_id": (slope_ids, so), "water_type": best}
     return Proximity(pairs, arrowtext.frame(columns), warnings, positions)
 
 

@@ -366,12 +366,16 @@ def household_exposure(
     )
 
     # Within reach: the nearest water body is inside its type's radius.
-    type_no = (
-        pc.index_in(at.text(near["nearest_water_type"]), value_set=TYPE_CODES)
-        .fill_null(len(WATER_TYPES))
-        .to_numpy(zero_copy_only=False)
-        .astype(np.int64)
-    )
+    kinds = prox.positions.get("water_type")  # the engine's own type numbers, -1 none
+    if kinds is not None and at_near is None:
+        type_no = np.where(kinds < 0, len(WATER_TYPES), kinds)
+    else:
+        type_no = (
+            pc.index_in(at.text(near["nearest_water_type"]), value_set=TYPE_CODES)
+            .fill_null(len(WATER_TYPES))
+            .to_numpy(zero_copy_only=False)
+            .astype(np.int64)
+        )
     radius = np.array([r["radius_m"][t] for t in WATER_TYPES] + [np.nan])[type_no]
     dist = np.asarray(near["nearest_water_m"], dtype=float)
     reach = ~np.isnan(dist) & (dist <= radius)
