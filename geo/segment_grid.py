@@ -341,10 +341,17 @@ def nearest(
 ):
     """For points: index of the nearest target within limit_m (-1 none) and distance; with
     `kind` and `want`, the nearest target of that kind only; -1 and NaN where `skip`."""
-    n = len(pts.xy)
+    return _answers(
+        len(pts.xy), skip, lambda o, d: nearest_into(grid, pts, rank, limit_m, o, d, kind, want)
+    )
+
+
+def _answers(n: int, skip, search) -> tuple[np.ndarray, np.ndarray]:
+    """Fresh (target, distance) arrays that `search(out_o, out_d)` fills in where the target
+    is -1; -1 and NaN where `skip` (marked -2 meanwhile, so that it is passed over)."""
     out_o = np.full(n, -1, np.int64) if skip is None else np.where(skip, -2, -1)
     out_d = np.full(n, np.nan)
-    nearest_into(grid, pts, rank, limit_m, out_o, out_d, kind, want)
+    search(out_o, out_d)
     if skip is not None:
         out_o[skip] = -1
     return out_o, out_d
@@ -380,13 +387,11 @@ def nearest_of_kind(
     grid: SegmentGrid, pts: Points, kind: np.ndarray, want: int, rank, limit_m: float, skip=None
 ):
     """Nearest target of one kind (-1 and NaN where `skip`): see `nearest_of_kind_into`."""
-    n = len(pts.xy)
-    out_o = np.full(n, -1, np.int64) if skip is None else np.where(skip, -2, -1)
-    out_d = np.full(n, np.nan)
-    nearest_of_kind_into(grid, pts, kind, want, rank, limit_m, out_o, out_d)
-    if skip is not None:
-        out_o[skip] = -1
-    return out_o, out_d
+    return _answers(
+        len(pts.xy),
+        skip,
+        lambda o, d: nearest_of_kind_into(grid, pts, kind, want, rank, limit_m, o, d),
+    )
 
 
 def nearest_of_kind_into(
