@@ -44,12 +44,12 @@ def bucket_counts(boxes, x0, y0, cell, nx, ny):
 
 
 @nb.njit(cache=True, nogil=True)
-def bucket_fill(boxes, x0, y0, cell, nx, ny, start, items, owner, rows_out, owner_out):
-    """List each box in the cells it overlaps (slots from `bucket_counts`): its number into
-    `items`, or, when `items` is empty, the box itself into `rows_out` and owner[box] into
-    `owner_out` (the segments copied in cell order, for the distance loops)."""
+def bucket_fill(boxes, x0, y0, cell, nx, ny, start, owner, owner_out, rows_out):
+    """List each box in the cells it overlaps (slots from `bucket_counts`): owner[box] into
+    `owner_out`, and, when `rows_out` has rows, the box itself (the segments copied in cell
+    order, for the distance loops)."""
     fill = start[:-1].copy()
-    ids = items.shape[0] > 0
+    rows = rows_out.shape[0] > 0
     for i in range(boxes.shape[0]):
         ax, bx, ay, by = _box_cells(boxes, i, x0, y0, cell, nx, ny)
         for cy in range(ay, by + 1):
@@ -57,12 +57,10 @@ def bucket_fill(boxes, x0, y0, cell, nx, ny, start, items, owner, rows_out, owne
                 c = cy * nx + cx
                 j = fill[c]
                 fill[c] = j + 1
-                if ids:
-                    items[j] = i
-                else:
+                owner_out[j] = owner[i]
+                if rows:
                     for u in range(4):
                         rows_out[j, u] = boxes[i, u]
-                    owner_out[j] = owner[i]
 
 
 @nb.njit(cache=True, nogil=True)

@@ -196,7 +196,7 @@ def shape_problems(waters, slopes, grids=None) -> list[str]:
         valid = unsure = None
         if grids is not None:
             geoms = np.asarray(frame.geometry.values, dtype=object)
-            valid = segment_grid.sure_valid(grids[k], geoms)
+            valid = segment_grid.sure_valid(grids[k])
             unsure = ~valid  # a shape its segments prove valid is not null either
             valid[unsure] = shapely.is_valid(geoms[unsure])
         problems += check_layer(frame, key, what, valid, unsure)

@@ -60,7 +60,7 @@ class SegmentGrid:
     bbox: np.ndarray
     poly_start: np.ndarray
     poly_ids: np.ndarray
-    simple: np.ndarray | None = None  # a line or a polygon without holes, per target
+    simple: np.ndarray  # per target: a line, or a polygon without holes (`sure_valid`)
 
     @property
     def kernel_args(self) -> tuple:
@@ -89,15 +89,17 @@ def _pieces(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pieces[order], owners[order]
 
 
-def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(segments (m, 4), owner of each, polygon flag per geometry) from lines and polygons.
+def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(segments (m, 4), owner of each, polygon flag and `_simple` per geometry) from lines
+    and polygons.
 
     A line, or a polygon without holes, is one run of coordinates: its segments join
     consecutive coordinates, read in one pass. Only multi-part shapes and polygons with holes
     are taken apart into rings and parts first (new GEOS objects: the slow way)."""
     kind = shapely.get_type_id(geoms)
     is_polygon = (kind == 3) | (kind == 6)
-    simple = _simple(geoms, kind)
+    simple = kind == 1  # a line, or (below) a polygon without holes: one run of coordinates
+    simple[kind == 3] = shapely.get_num_interior_rings(geoms[kind == 3]) == 0
     one_run = np.flatnonzero(simple)
     coords, piece = shapely.get_coordinates(geoms[one_run], return_index=True)
     owner_of_piece = one_run
@@ -121,21 +123,13 @@ def _segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return seg, owner, is_polygon, simple
 
 
-def _simple(geoms: np.ndarray, kind: np.ndarray) -> np.ndarray:
-    """Per geometry (type ids `kind`): a line, or a polygon without holes."""
-    simple = kind == 1
-    simple[kind == 3] = shapely.get_num_interior_rings(geoms[kind == 3]) == 0
-    return simple
-
-
 def build(geoms: np.ndarray, cell_m: float | None = None) -> SegmentGrid:
     """Grid over the segments of `geoms` (projected lines/polygons; validated by the caller)."""
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
     if n == 0:
-        return _grid(
-            np.empty((0, 4)), np.empty(0, np.int64), np.zeros(0, bool), np.empty((0, 4)), cell_m
-        )
+        none = np.zeros(0, bool)
+        return _grid(np.empty((0, 4)), np.empty(0, np.int64), none, np.empty((0, 4)), cell_m, none)
     seg, owner, is_polygon, simple = _segments(geoms)
     return _grid(seg, owner, is_polygon, shapely.bounds(geoms), cell_m, simple)
 
@@ -155,10 +149,11 @@ def subset(grid: SegmentGrid, keep: np.ndarray, cell_m: float | None = None) -> 
         grid.is_polygon[keep],
         grid.bbox.take(keep, axis=0),
         cell_m,
+        grid.simple[keep],
     )
 
 
-def _grid(seg, owner, is_polygon, bbox, cell_m, simple=None) -> SegmentGrid:
+def _grid(seg, owner, is_polygon, bbox, cell_m, simple) -> SegmentGrid:
     n = len(bbox)
     if len(seg):
         x0, y0 = float(bbox[:, 0].min()), float(bbox[:, 1].min())
@@ -177,16 +172,16 @@ def _grid(seg, owner, is_polygon, bbox, cell_m, simple=None) -> SegmentGrid:
     # kernel for huge pages for large ones: fewer first touches of fresh memory).
     cell_start = bucket_counts(seg, x0, y0, cell_m, nx, ny)
     cell_xy, cell_owner = np.empty((cell_start[-1], 4)), np.empty(cell_start[-1], np.int64)
-    none = np.empty(0, np.int64)
-    bucket_fill(seg, x0, y0, cell_m, nx, ny, cell_start, none, owner, cell_xy, cell_owner)
-    polys = np.flatnonzero(is_polygon)
+    bucket_fill(seg, x0, y0, cell_m, nx, ny, cell_start, owner, cell_owner, cell_xy)
+    # The polygons by their boxes (containment candidates): their numbers only.
+    polys = np.flatnonzero(is_polygon).astype(np.int64)
     poly_box = bbox.take(polys, axis=0)
     poly_start = bucket_counts(poly_box, x0, y0, cell_m, nx, ny)
     poly_ids = np.empty(poly_start[-1], np.int64)
-    bucket_fill(poly_box, x0, y0, cell_m, nx, ny, poly_start, poly_ids, none, seg[:0], none)
+    bucket_fill(poly_box, x0, y0, cell_m, nx, ny, poly_start, polys, poly_ids, seg[:0])
     return SegmentGrid(
         n, x0, y0, cell_m, nx, ny, seg, owner_start, cell_start, cell_xy, cell_owner,
-        is_polygon, bbox, poly_start, polys[poly_ids].astype(np.int64), simple,
+        is_polygon, bbox, poly_start, poly_ids, simple,
     )  # fmt: skip
 
 
@@ -416,15 +411,11 @@ def nearest_of_kind_into(
         nearest_into(subset(grid, mask), pts, rank[mask], limit_m, out_o, out_d, ids=mask)
 
 
-def sure_valid(grid: SegmentGrid, geoms: np.ndarray) -> np.ndarray:
-    """Per target of `grid` (built from `geoms`): whether its segments prove it a valid shape
-    (a line, or a polygon of one simple ring: most ponds and rivers). The others may be valid
-    too; GEOS must judge them."""
-    simple = grid.simple
-    if simple is None:  # a grid made otherwise than by `build`
-        geoms = np.asarray(geoms, dtype=object)
-        simple = _simple(geoms, shapely.get_type_id(geoms))
-    return validity_kernels.sure_valid(grid.seg, grid.owner_start, grid.is_polygon, simple)
+def sure_valid(grid: SegmentGrid) -> np.ndarray:
+    """Per target of `grid`: whether its segments prove it a valid shape (a line, or a polygon
+    of one simple ring: most ponds and rivers). The others may be valid too; GEOS must judge
+    them."""
+    return validity_kernels.sure_valid(grid.seg, grid.owner_start, grid.is_polygon, grid.simple)
 
 
 def _back(keep: np.ndarray, found: np.ndarray) -> np.ndarray:
@@ -451,5 +442,5 @@ def warm_up() -> float:
     nearest_of_kind_into(grid, points(pts), np.array([0, 1]), 0, rank, 100.0, near_o[:, 0],
                          near_d[:, 0])  # fmt: skip
     overall_nearest(np.zeros((1, 2), np.int64), np.zeros((1, 2)), rank)
-    sure_valid(grid, np.array([square, shapely.LineString([(20, 0), (30, 0)])], dtype=object))
+    sure_valid(grid)
     return time.perf_counter() - started

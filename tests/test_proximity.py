@@ -296,7 +296,7 @@ def test_shapes_proven_valid_from_their_segments_are_valid_for_geos():
     from geo import segment_grid
 
     geoms = np.array(_awkward_shapes(np.random.default_rng(5)), dtype=object)
-    sure = segment_grid.sure_valid(segment_grid.build(geoms), geoms)
+    sure = segment_grid.sure_valid(segment_grid.build(geoms))
     geos = shapely.is_valid(geoms)
     assert not (sure & ~geos).any(), [geoms[i].wkt for i in np.flatnonzero(sure & ~geos)][:3]
     assert (~geos).sum() > 300 and sure.sum() > 0.5 * geos.sum()  # both kinds well covered
