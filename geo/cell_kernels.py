@@ -19,13 +19,13 @@ import numpy as np
 
 from geo.grid_kernels import (
     SLACK,
-    _cell_range,
     _containing,
     _inside,
     _nearer,
     _ring_nearest,
     _seg_dist,
     _seg_dist2,
+    _window,
 )  # fmt: skip
 
 
@@ -146,8 +146,7 @@ def nearest_by_cells(
             reach2 = reach * reach
             nc = 0
             npoly = 0
-            cx0, cx1 = _cell_range(mx - reach, mx + reach, g_x0, cell, nx)
-            cy0, cy1 = _cell_range(my - reach, my + reach, g_y0, cell, ny)
+            cx0, cx1, cy0, cy1 = _window(mx, my, reach, g_x0, g_y0, cell, nx, ny)
             for cy in range(cy0, cy1 + 1):
                 for cx in range(cx0, cx1 + 1):
                     c = cy * nx + cx

@@ -22,6 +22,14 @@ def _cell_range(lo, hi, origin, cell, count):
 
 
 @nb.njit(cache=True, inline="always")
+def _window(x, y, r, g_x0, g_y0, cell, nx, ny):
+    """Grid columns cx0..cx1 and rows cy0..cy1 of the square of half side r around (x, y)."""
+    cx0, cx1 = _cell_range(x - r, x + r, g_x0, cell, nx)
+    cy0, cy1 = _cell_range(y - r, y + r, g_y0, cell, ny)
+    return cx0, cx1, cy0, cy1
+
+
+@nb.njit(cache=True, inline="always")
 def _box_cells(boxes, i, x0, y0, cell, nx, ny):
     """Cell columns ax..bx and rows ay..by that box i (x0, y0, x1, y1 in any corner order)
     overlaps."""
@@ -218,8 +226,7 @@ def within_kernel(
             near_o[i, :] = -1
             near_d[i, :] = np.nan
             nt = 0
-            cx0, cx1 = _cell_range(px - reach, px + reach, g_x0, cell, nx)
-            cy0, cy1 = _cell_range(py - reach, py + reach, g_y0, cell, ny)
+            cx0, cx1, cy0, cy1 = _window(px, py, reach, g_x0, g_y0, cell, nx, ny)
             for cy in range(cy0, cy1 + 1):
                 for cx in range(cx0, cx1 + 1):
                     c = cy * nx + cx

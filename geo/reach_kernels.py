@@ -12,7 +12,7 @@ import math
 import numba as nb
 import numpy as np
 
-from geo.grid_kernels import SLACK, _cell_range, _inside, _nearer, _seg_dist, _seg_dist2
+from geo.grid_kernels import SLACK, _inside, _nearer, _seg_dist, _seg_dist2, _window
 
 
 @nb.njit(cache=True)
@@ -145,8 +145,7 @@ def reach_by_cells(
             a, b = pcell_start[q], pcell_start[q + 1]
             half = 0.5 * side_m + reach
             ng = 0
-            cx0, cx1 = _cell_range(centre[q, 0] - half, centre[q, 0] + half, g_x0, cell, nx)
-            cy0, cy1 = _cell_range(centre[q, 1] - half, centre[q, 1] + half, g_y0, cell, ny)
+            cx0, cx1, cy0, cy1 = _window(centre[q, 0], centre[q, 1], half, g_x0, g_y0, cell, nx, ny)
             for cy in range(cy0, cy1 + 1):
                 for cx in range(cx0, cx1 + 1):
                     c = cy * nx + cx

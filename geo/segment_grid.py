@@ -202,9 +202,9 @@ def reach(grid: SegmentGrid, pts: Points, kind: np.ndarray, radius_of: np.ndarra
     threads = nb.get_num_threads()
     whole = np.diff(grid.owner_start) <= BIG_TARGET
     own_start, own_ids = cell_owners(grid.cell_start, grid.cell_owner, whole)
-    count = np.zeros(n, np.int64)
-    near_o = np.full((n, kinds), -1, np.int64)
-    near_d = np.full((n, kinds), np.nan)
+    count = np.empty(n, np.int64)  # every point is in a query cell: the kernel writes each row
+    near_o = np.empty((n, kinds), np.int64)
+    near_d = np.empty((n, kinds))
     reach_by_cells(
         pts.xy, pts.order, pts.cell_start, pts.centre, pts.cell_m, threads, reach_m, radius_of,
         kind, rank, count, near_o, near_d, grid.is_polygon, own_start, own_ids, whole,
