@@ -231,3 +231,13 @@ def test_data_revision_changes_with_every_write_of_its_layers(store, demo_frames
         sql = "UPDATE water_bodies SET name = '改名' WHERE water_id = 'QGIS-1'"
         assert edit_without_gdal(store.path, sql) == 1
     changed()
+
+
+def test_arrow_buffers_come_from_the_c_allocator():
+    """Loading the storage package switches Arrow off mimalloc (fresh huge pages per thread)."""
+    import subprocess
+    import sys
+
+    code = "import layers, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "system"
