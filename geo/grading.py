@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from geo import arrowtext as at
+from geo import child_kernels
 from geo import rowtext as rt
 from geo.proximity import Proximity
 from geo.risk import (
@@ -87,13 +88,10 @@ def prepare(
     ch, flags = child_vulnerability(children, as_of, rules)
     n, m = len(facts.hh_ids), len(ch["age"])
     home = _index(_positions(facts.hh_ids, ch["household_id"]), m)
-    inside = home >= 0
-    homes = home[inside]
-    most = np.full(n, np.nan)
-    np.fmax.at(most, homes, ch["vulnerability_points"][inside])
-    counts = [np.bincount(homes, weights=mask[inside], minlength=n) for _, mask in flags]
-    counted = [_children_text([label for label, _ in flags], counts, n)]
-    return Prepared(facts, rules, ch, flags, home, np.bincount(homes, minlength=n), most, counted)
+    masks = np.stack([mask for _, mask in flags])
+    total, counts, most = child_kernels.household_tally(home, masks, ch["vulnerability_points"], n)
+    counted = [_children_text([label for label, _ in flags], list(counts), n)]
+    return Prepared(facts, rules, ch, flags, home, total, most, counted)
 
 
 def _children_text(labels: list[str], counts: list[np.ndarray], n: int) -> rt.Group:
@@ -108,7 +106,7 @@ def _children_text(labels: list[str], counts: list[np.ndarray], n: int) -> rt.Gr
         if room * base >= 2**62:  # renumber densely before the next factor could overflow
             key, uniques = pd.factorize(key)
             room = len(uniques)
-        key = key * base + count.astype(np.int64)
+        key = key * base + np.asarray(count, dtype=np.int64)
         room *= base
     codes, uniques = pd.factorize(key)
     one = np.empty(len(uniques), np.int64)  # a household of each combination
@@ -194,3 +192,9 @@ def grade(
     and reasons (a household's own exposure plus its children's factors)."""
     graded = grade_prepared(prepare(households, children, waters, slopes, as_of, rules), prox)
     return graded.households, graded.children()
+
+
+def warm_up() -> None:
+    """Load grading's compiled kernels (the reasons' writer, the children's passes)."""
+    rt.warm_up()
+    child_kernels.warm_up()

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from geo import arrowtext as at
 from geo import rowtext as rt
+from geo.child_kernels import flag_points
 from geo.columns import take
 from geo.equipment import four_items, is_bad
 from geo.proximity import TYPE_CODES, Proximity, check_radii
@@ -460,15 +461,16 @@ def child_vulnerability(
     mask) of every child rule over those rows, for the reasons and for households to count."""
     age = age_years(children["birth_date"], as_of)
     flags = _child_flags(children, age, rules)
-    points = np.zeros(len(children))
-    for _, pts, mask in flags:
-        points += np.where(mask, pts, 0)
-    keep = np.flatnonzero((age >= 0) & (age < 18))
-    everyone = len(keep) == len(children)
-    out = {
-        name: children[name] if everyone else children[name].take(keep)
-        for name in ("child_id", "village_code")
-    }
+    masks = np.stack([mask for _, _, mask in flags])
+    points = flag_points(masks, np.array([pts for _, pts, _ in flags], dtype=float))
+    child = (age >= 0) & (age < 18)
+    if child.all():  # as it is mostly: nothing to take
+        out = {name: children[name] for name in ("child_id", "village_code")}
+        out["household_id"] = at.text(children["household_id"])
+        out.update(age=age, vulnerability_points=points)
+        return out, [(label, masks[f]) for f, (label, _, _) in enumerate(flags)]
+    keep = np.flatnonzero(child)
+    out = {name: children[name].take(keep) for name in ("child_id", "village_code")}
     out["household_id"] = at.take(at.text(children["household_id"]), keep)
     out["age"] = age[keep]
     out["vulnerability_points"] = points[keep]

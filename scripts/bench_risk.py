@@ -153,11 +153,11 @@ def _job(kind: str, path: str, url: str | None, queue) -> None:
 
 def _warm_up() -> float:
     """Load the compiled kernels before timing; the seconds it took."""
-    from geo import rowtext, segment_grid
+    from geo import grading, segment_grid
 
     started = time.perf_counter()
     segment_grid.warm_up()
-    rowtext.warm_up()
+    grading.warm_up()
     return time.perf_counter() - started
 
 
