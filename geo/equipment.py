@@ -46,25 +46,24 @@ def is_bad(values) -> np.ndarray:
     return _states(values)[0]
 
 
-def four_items(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per water body of a frame with `<item>_status` columns: which of the four items are
-    missing or damaged (bit k: FOUR_ITEMS[k]), and the `completeness` of the set (an object
-    array of 'complete', 'incomplete', 'unknown'), from one look at each column."""
+def four_items(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per water body of a frame with `<item>_status` columns, from one look at each column:
+    which of the four items are missing or damaged (bit k: FOUR_ITEMS[k]), and whether its
+    set is known (complete or incomplete, as `completeness` says) and complete."""
     lack = np.zeros(len(frame), dtype=np.int64)
     all_present = np.ones(len(frame), dtype=bool)
     for k, item in enumerate(FOUR_ITEMS):
         bad, present = _states(frame[status_column(item)])
         lack |= bad.astype(np.int64) << k
         all_present &= present
-    result = np.full(len(frame), "unknown", dtype=object)
-    result[all_present] = "complete"
-    result[lack > 0] = "incomplete"
-    return lack, result
+    return lack, all_present | (lack > 0), all_present  # an item present is not bad
 
 
 def completeness_series(frame: pd.DataFrame) -> pd.Series:
     """Vectorised `completeness` over a water-body frame with `<item>_status` columns."""
-    return pd.Series(four_items(frame)[1], index=frame.index, dtype=object)
+    _, known, complete = four_items(frame)
+    result = np.where(complete, "complete", np.where(known, "incomplete", "unknown"))
+    return pd.Series(result.astype(object), index=frame.index, dtype=object)
 
 
 def missing_items(statuses: dict[str, str | None]) -> list[str]:

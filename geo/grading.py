@@ -90,33 +90,43 @@ def prepare(
     home = _index(_positions(facts.hh_ids, ch["household_id"]), m)
     masks = np.stack([mask for _, mask in flags])
     total, counts, most = child_kernels.household_tally(home, masks, ch["vulnerability_points"], n)
-    counted = [_children_text([label for label, _ in flags], list(counts), n)]
+    counted = [_children_text([label for label, _ in flags], counts)]
     return Prepared(facts, rules, ch, flags, home, total, most, counted)
 
 
-def _children_text(labels: list[str], counts: list[np.ndarray], n: int) -> rt.Group:
-    """The children's factors of each household as one text group ('6岁以下2名；留守儿童未签委托
-    照护协议1名'), written once per distinct combination of counts (a county's 100,000
-    households have a few hundred) and picked per household: the final text then copies one
-    piece per household instead of three per factor."""
-    key = np.zeros(n, np.int64)
+def _children_text(labels: list[str], counts: np.ndarray) -> rt.Group:
+    """The children's factors of each household (counts: one row per household, one column
+    per label) as one text group ('6岁以下2名；留守儿童未签委托照护协议1名'), written once per
+    distinct combination of counts (a county's 100,000 households have a few hundred) and
+    picked per household: the final text then copies one piece per household instead of
+    three per factor."""
+    counts = np.asarray(counts, dtype=np.int64).reshape(-1, len(labels))
+    key, usable = child_kernels.combination_key(counts)
+    codes, uniques = pd.factorize(key if usable else _renumbered_key(counts))
+    one = np.empty(len(uniques), np.int64)  # a household of each combination
+    one[codes] = np.arange(len(counts))
+    rows = counts[one]
+    groups = [
+        rt.group(c > 0, label, rt.Number(c), "名") for label, c in zip(labels, rows.T, strict=True)
+    ]
+    table = rt.render(groups, len(uniques))
+    written = pc.greater(pc.binary_length(table), 0).to_numpy(zero_copy_only=False)
+    return rt.group(written[codes] if len(counts) else np.zeros(0, bool), rt.Pick(table, codes))
+
+
+def _renumbered_key(counts: np.ndarray) -> np.ndarray:
+    """`combination_key` for counts whose key would overflow: renumbered densely before each
+    column that could make it wrap around."""
+    key = np.zeros(len(counts), np.int64)
     room = 1  # distinct values key can take so far
-    for count in counts:
-        base = int(count.max()) + 1 if n else 1
-        if room * base >= 2**62:  # renumber densely before the next factor could overflow
+    for count in counts.T:
+        base = int(count.max()) + 1
+        if room * base >= 2**62:
             key, uniques = pd.factorize(key)
             room = len(uniques)
-        key = key * base + np.asarray(count, dtype=np.int64)
+        key = key * base + count
         room *= base
-    codes, uniques = pd.factorize(key)
-    one = np.empty(len(uniques), np.int64)  # a household of each combination
-    one[codes] = np.arange(n)
-    groups = [
-        rt.group(c > 0, label, rt.Number(c), "名") for label, c in zip(labels, counts, strict=True)
-    ]
-    table = rt.render([g.take(one) for g in groups], len(uniques))
-    written = pc.greater(pc.binary_length(table), 0).to_numpy(zero_copy_only=False)
-    return rt.group(written[codes] if n else np.zeros(0, bool), rt.Pick(table, codes))
+    return key
 
 
 def grade_prepared(prep: Prepared, prox: Proximity) -> Graded:

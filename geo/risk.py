@@ -329,7 +329,7 @@ class LayerFacts:
 
 def layer_facts(households: pd.DataFrame, waters: pd.DataFrame, slopes: pd.DataFrame) -> LayerFacts:
     """Ids, names and equipment of the households, water bodies and slopes, as arrays."""
-    lack_code, complete = four_items(waters)
+    lack_code, known, complete = four_items(waters)
     names = at.text(waters["name"])
     return LayerFacts(
         hh_ids=at.text(households["household_id"]),
@@ -337,8 +337,8 @@ def layer_facts(households: pd.DataFrame, waters: pd.DataFrame, slopes: pd.DataF
         water_ids=at.text(waters["water_id"]),
         water_names=names,
         water_quoted=_quoted(names),
-        known=complete != "unknown",
-        complete=complete == "complete",
+        known=known,
+        complete=complete,
         lack_code=lack_code,
         fence_bad=is_bad(waters["fence_status"]),
         slope_ids=at.text(slopes["slope_id"]),
@@ -413,17 +413,18 @@ def household_exposure(
     return near, groups
 
 
-def _has_code(frame: pd.DataFrame, name: str) -> callable:
-    """A test 'does the row's code list (column `name`) contain this code', matched once per
-    distinct list (a county's 130,000 children have a dozen)."""
+def _has_codes(frame: pd.DataFrame, name: str, codes: tuple[str, ...]) -> list[np.ndarray]:
+    """Per code: does each row's code list (column `name`) contain it. Matched once per distinct
+    list (a county's 130,000 children have a dozen), as one bit per code, so each row is
+    looked up once for all the codes."""
     lists = pc.dictionary_encode(at.text(frame[name]))
-    codes = lists.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-
-    def has(code: str) -> np.ndarray:
+    index = lists.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    bits = np.zeros(len(lists.dictionary) + 1, np.uint8)  # the last: no list (index -1)
+    for k, code in enumerate(codes):
         found = pc.match_substring(lists.dictionary, code).fill_null(False)
-        return np.append(found.to_numpy(zero_copy_only=False), False).take(codes)  # -1: none
-
-    return has
+        bits[:-1] |= found.to_numpy(zero_copy_only=False).astype(np.uint8) << k
+    row = bits.take(index)
+    return [(row & (1 << k)) != 0 for k in range(len(codes))]
 
 
 def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> list[tuple]:
@@ -436,17 +437,19 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
         taken |= hit
         if band["points"]:
             flags.append((band["label"], band["points"], hit))
-    cats = _has_code(children, "categories")
-    why = _has_code(children, "difficulty_reasons")
+    left_behind, orphan, unsupported = _has_codes(
+        children, "categories", ("left_behind", "orphan", "unsupported")
+    )
+    disabled, wandering = _has_codes(children, "difficulty_reasons", ("disabled", "wandering"))
     signed = children["caregiver_agreement_signed"].fillna(False).to_numpy(dtype=bool)
     capable = children["guardian_capable"].fillna(True).to_numpy(dtype=bool)
     c = r["categories"]
     for key, mask in (
-        ("left_behind_unsigned", cats("left_behind") & ~signed),
-        ("orphan", cats("orphan")),
-        ("unsupported", cats("unsupported")),
-        ("disabled", why("disabled") | children["disability"].notna().to_numpy()),
-        ("wandering", why("wandering")),
+        ("left_behind_unsigned", left_behind & ~signed),
+        ("orphan", orphan),
+        ("unsupported", unsupported),
+        ("disabled", disabled | children["disability"].notna().to_numpy()),
+        ("wandering", wandering),
     ):
         flags.append((c[key]["label"], c[key]["points"], mask))
     g = r["guardian_incapable"]

@@ -11,7 +11,7 @@ def test_household_tally_by_hand():
     points = np.array([50.0, 10.0, 30.0, 5.0, 20.0])
     total, counts, most = household_tally(home, masks, points, 4)
     assert total.tolist() == [3, 0, 1, 0]
-    assert counts.tolist() == [[2, 0, 1, 0], [1, 0, 1, 0]]
+    assert counts.T.tolist() == [[2, 0, 1, 0], [1, 0, 1, 0]]
     assert most[0] == 30.0 and most[2] == 5.0
     assert np.isnan(most[1]) and np.isnan(most[3])  # no child: no vulnerability
 
@@ -31,7 +31,7 @@ def test_against_numpy_on_random_children():
     inside = home >= 0
     assert np.array_equal(total, np.bincount(home[inside], minlength=n))
     for f in range(k):
-        assert np.array_equal(counts[f], np.bincount(home[inside], weights=masks[f][inside],
+        assert np.array_equal(counts[:, f], np.bincount(home[inside], weights=masks[f][inside],
                                                      minlength=n).astype(np.int64))  # fmt: skip
     ref = np.full(n, np.nan)
     np.fmax.at(ref, home[inside], points[inside])

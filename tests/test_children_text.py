@@ -25,7 +25,7 @@ def test_each_household_reads_its_own_counts(most):
         np.where(rng.random(n) < 0.6, 0, rng.integers(1, most + 1, n)).astype(float) for _ in LABELS
     ]
     counts[0][:5] = [most, 0, 1, most, 0]  # the largest count present, and twice
-    group = _children_text(LABELS, counts, n)
+    group = _children_text(LABELS, np.column_stack(counts))
     assert rt.render([group], n).to_pylist() == expected(counts, n)
     # After another group, a separator only where the household has children's factors.
     before = rt.group(np.ones(n, bool), "距河")
@@ -34,9 +34,9 @@ def test_each_household_reads_its_own_counts(most):
 
 
 def test_no_households_and_no_factors():
-    assert rt.render([_children_text(LABELS, [np.zeros(0)] * len(LABELS), 0)], 0).to_pylist() == []
-    zeros = [np.zeros(4)] * len(LABELS)
-    assert rt.render([_children_text(LABELS, zeros, 4)], 4).to_pylist() == [""] * 4
+    assert rt.render([_children_text(LABELS, np.zeros((0, len(LABELS))))], 0).to_pylist() == []
+    zeros = np.zeros((4, len(LABELS)))
+    assert rt.render([_children_text(LABELS, zeros)], 4).to_pylist() == [""] * 4
 
 
 def test_combinations_stay_apart_when_counts_are_huge():
@@ -44,5 +44,5 @@ def test_combinations_stay_apart_when_counts_are_huge():
     # first two households would read alike.
     a = np.array([0.0, 2.0**34, 1.0])
     b = np.array([5.0, 5.0, 2.0**30 - 1])
-    got = rt.render([_children_text(LABELS[:2], [a, b], 3)], 3).to_pylist()
+    got = rt.render([_children_text(LABELS[:2], np.column_stack([a, b]))], 3).to_pylist()
     assert got == ["6–11岁5名", "6岁以下17179869184名；6–11岁5名", "6岁以下1名；6–11岁1073741823名"]
