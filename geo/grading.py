@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from geo import arrowtext as at
-from geo import child_kernels
+from geo import grading_kernels
 from geo import rowtext as rt
 from geo.proximity import Proximity
 from geo.risk import (
@@ -89,7 +89,8 @@ def prepare(
     n, m = len(facts.hh_ids), len(ch["age"])
     home = _index(_positions(facts.hh_ids, ch["household_id"]), m)
     masks = np.stack([mask for _, mask in flags])
-    total, counts, most = child_kernels.household_tally(home, masks, ch["vulnerability_points"], n)
+    points = ch["vulnerability_points"]
+    total, counts, most = grading_kernels.household_tally(home, masks, points, n)
     counted = [_children_text([label for label, _ in flags], counts)]
     return Prepared(facts, rules, ch, flags, home, total, most, counted)
 
@@ -101,7 +102,7 @@ def _children_text(labels: list[str], counts: np.ndarray) -> rt.Group:
     picked per household: the final text then copies one piece per household instead of
     three per factor."""
     counts = np.asarray(counts, dtype=np.int64).reshape(-1, len(labels))
-    key, usable = child_kernels.combination_key(counts)
+    key, usable = grading_kernels.combination_key(counts)
     codes, uniques = pd.factorize(key if usable else _renumbered_key(counts))
     one = np.empty(len(uniques), np.int64)  # a household of each combination
     one[codes] = np.arange(len(counts))
@@ -207,4 +208,4 @@ def grade(
 def warm_up() -> None:
     """Load grading's compiled kernels (the reasons' writer, the children's passes)."""
     rt.warm_up()
-    child_kernels.warm_up()
+    grading_kernels.warm_up()

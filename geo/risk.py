@@ -23,9 +23,9 @@ import pyarrow.compute as pc
 
 from geo import arrowtext as at
 from geo import rowtext as rt
-from geo.child_kernels import flag_points
 from geo.columns import take
 from geo.equipment import four_items, is_bad
+from geo.grading_kernels import exposure, flag_points
 from geo.proximity import TYPE_CODES, Proximity, check_radii
 from geo.vocab import EQUIPMENT_ITEMS, FOUR_ITEMS, WATER_TYPES, points_phrase
 
@@ -200,14 +200,11 @@ def _rule_problems(data: dict) -> list[str]:
     return problems
 
 
-def _band(values: np.ndarray, bands: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """Points and band number for each value (first band whose max_m >= value; -1 none).
-    The limits ascend (checked when the rules are read), so a binary search finds it."""
+def _band_table(bands: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """The bands' limits (ascending: checked when the rules are read) and their points, with 0
+    last for a value in no band (as `grading_kernels.exposure` takes them)."""
     limits = np.array([band["max_m"] for band in bands], dtype=float)
-    which = np.searchsorted(limits, np.asarray(values, dtype=float), side="left")  # NaN: last
-    which = np.where(which < len(bands), which, -1).astype(np.int64)
-    points = np.array([band["points"] for band in bands] + [0], dtype=float)
-    return points.take(which), which
+    return limits, np.array([band["points"] for band in bands] + [0], dtype=float)
 
 
 def age_years(birth, as_of: dt.date) -> np.ndarray:
@@ -377,21 +374,18 @@ def household_exposure(
             .to_numpy(zero_copy_only=False)
             .astype(np.int64)
         )
-    radius = np.array([r["radius_m"][t] for t in WATER_TYPES] + [np.nan])[type_no]
-    dist = np.asarray(near["nearest_water_m"], dtype=float)
-    reach = ~np.isnan(dist) & (dist <= radius)
-    water_pts, water_band = _band(np.where(reach, dist, np.nan), r["water_bands"])
-    w_reach = np.where(reach, w, -1)
-    lack = take(facts.lack_code, w_reach)
-    lacks = lack > 0
-    fence_bad = take(facts.fence_bad, w_reach) & reach
+    # Bands, and the equipment of the nearest water body within its type's radius: one pass.
+    dist = np.ascontiguousarray(near["nearest_water_m"], dtype=float)
+    slope_m = np.ascontiguousarray(near["slope_m"], dtype=float)
     equip = r["equipment"]
-    equip_pts = np.where(lacks, equip["missing_four_items_points"], 0) + np.where(
-        fence_bad, equip["missing_fence_points"], 0
-    )
-
-    slope_m = np.asarray(near["slope_m"], dtype=float)
-    slope_pts, _ = _band(slope_m, r["slope_bands"])
+    water_band, water_pts, lack, fence_bad, slope_pts, near["exposure_points"] = exposure(
+        np.ascontiguousarray(type_no, dtype=np.int64), np.ascontiguousarray(w, dtype=np.int64),
+        dist, slope_m, np.array([r["radius_m"][t] for t in WATER_TYPES] + [np.nan]),
+        *_band_table(r["water_bands"]), facts.lack_code, facts.fence_bad,
+        float(equip["missing_four_items_points"]), float(equip["missing_fence_points"]),
+        *_band_table(r["slope_bands"]),
+    )  # fmt: skip
+    lacks = lack > 0
     s = _nearest_positions(prox, "slope_id", "nearest_slope_id", facts.slope_ids, at_near)
     sname = rt.Pick(facts.slope_quoted, s)
     on = slope_pts > 0
@@ -409,7 +403,6 @@ def household_exposure(
         rt.group(inside, "住所位于易滑坡体", sname, "内"),
         rt.group(on & ~inside, "距易滑坡体", sname, rt.Number(slope_m), "米"),
     ]  # fmt: skip
-    near["exposure_points"] = water_pts + equip_pts + slope_pts
     return near, groups
 
 

@@ -337,12 +337,20 @@ def test_assess_grades_as_proximity_then_grading_and_reports_the_proximity_error
 
 
 def test_bands_take_the_first_band_reaching_the_value():
-    """Edges are inclusive, equal limits give the first band, NaN and beyond give none."""
-    from geo.risk import _band
+    """Edges are inclusive, equal limits give the first band, NaN and beyond give none; for
+    water as for slopes (the water band only within the type's radius, here unlimited)."""
+    from geo.grading_kernels import exposure
+    from geo.risk import _band_table
 
     bands = [{"max_m": 0, "points": 25}, {"max_m": 50, "points": 15}, {"max_m": 50, "points": 9},
              {"max_m": 100, "points": 5}]  # fmt: skip
     values = np.array([-1.0, 0.0, 1e-9, 50.0, 50.000001, 100.0, 100.5, np.nan, np.inf])
-    points, which = _band(values, bands)
+    n = len(values)
+    which, points, _, _, slope_points, total = exposure(
+        np.zeros(n, np.int64), np.full(n, -1), values, values, np.array([np.inf, np.nan]),
+        *_band_table(bands), np.zeros(0, np.int64), np.zeros(0, bool), 11.0, 7.0,
+        *_band_table(bands),
+    )  # fmt: skip
     assert list(which) == [0, 0, 1, 1, 3, 3, -1, -1, -1]
     assert list(points) == [25, 25, 15, 15, 5, 5, 0, 0, 0]
+    assert list(slope_points) == list(points) and list(total) == list(2 * points)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from geo.child_kernels import flag_points, household_tally
+from geo.grading_kernels import flag_points, household_tally
 
 
 def test_household_tally_by_hand():
