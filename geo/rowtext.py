@@ -16,6 +16,11 @@ import numba as nb
 import numpy as np
 import pyarrow as pa
 
+# Fewer rows than this are written on the calling thread alone: each of the kernel's few dozen
+# parallel loops would otherwise wait for the other threads, which may be busy with a search
+# (the children's text, a few hundred rows, took 13 ms beside the in-reach search, 0.3 alone).
+SERIAL_BELOW = 5_000
+
 
 @dataclass(frozen=True)
 class Pick:
@@ -114,19 +119,25 @@ def render(groups: list[Group], n: int, sep: str = "；") -> pa.Array:
                 arg.append(len(nums) - 1)
                 table_base.append(0)
         start.append(len(kind))
-    out_off, out_data = _render_kernel(
-        n,
-        np.concatenate(pool_data) if pool_data else np.empty(0, np.uint8),
-        np.asarray(pool_off, np.int64),
-        np.asarray(kind, np.int64),
-        np.asarray(arg, np.int64),
-        np.asarray(table_base, np.int64),
-        np.asarray(start, np.int64),
-        masks,
-        refs,
-        nums,
-        base + literal_ids[sep],
-    )
+    threads = nb.get_num_threads()
+    if n < SERIAL_BELOW:  # this thread's setting only (numba keeps it per thread)
+        nb.set_num_threads(1)
+    try:
+        out_off, out_data = _render_kernel(
+            n,
+            np.concatenate(pool_data) if pool_data else np.empty(0, np.uint8),
+            np.asarray(pool_off, np.int64),
+            np.asarray(kind, np.int64),
+            np.asarray(arg, np.int64),
+            np.asarray(table_base, np.int64),
+            np.asarray(start, np.int64),
+            masks,
+            refs,
+            nums,
+            base + literal_ids[sep],
+        )
+    finally:
+        nb.set_num_threads(threads)
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(out_off), pa.py_buffer(out_data))
 
 

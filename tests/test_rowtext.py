@@ -93,3 +93,13 @@ def test_random_rows_match_python_joining():
 def test_no_rows_and_no_groups():
     assert rt.render([], 3).to_pylist() == ["", "", ""]
     assert rt.render([rt.group(np.zeros(0, bool), "x")], 0).to_pylist() == []
+
+
+def test_a_small_table_is_written_on_one_thread_and_the_setting_restored():
+    import numba as nb
+
+    before = nb.get_num_threads()
+    mask = np.array([True, False, True])
+    got = rt.render([rt.group(mask, "第", rt.Number(np.array([1.0, 2.0, 3.0])), "项")], 3)
+    assert got.to_pylist() == ["第1项", "", "第3项"]
+    assert nb.get_num_threads() == before
