@@ -111,4 +111,7 @@ def warm_up() -> None:
     _, counts, _ = household_tally(np.zeros(1, np.int64), masks, points, 1)
     combination_key(counts)
     one, ones, yes = np.zeros(1, np.int64), np.ones(2), np.ones(1, np.bool_)
-    exposure(one, one, ones[:1], ones[:1], ones, ones[:1], ones, one, yes, 1, 1, ones[:1], ones)
+    for writable in (True, False):  # distances come read-only from pandas columns
+        dist = np.ones(1)
+        dist.flags.writeable = writable
+        exposure(one, one, dist, dist, ones, ones[:1], ones, one, yes, 1.0, 1.0, ones[:1], ones)
