@@ -36,3 +36,19 @@ def test_against_numpy_on_random_children():
     ref = np.full(n, np.nan)
     np.fmax.at(ref, home[inside], points[inside])
     assert np.array_equal(most, ref, equal_nan=True)
+
+
+def test_warm_up_loads_what_grading_calls_with_read_only_columns():
+    """pandas hands its columns out read-only: a kernel specialisation the warm-up skipped
+    would be loaded (or compiled) inside the first timed call."""
+    from geo.grading_kernels import exposure, warm_up
+
+    warm_up()
+    known = len(exposure.signatures)
+    dist = np.array([10.0, np.nan])
+    dist.flags.writeable = False
+    one = np.array([0, -1])
+    exposure(one, one, dist, dist, np.array([50.0, np.nan]), np.array([50.0]),
+             np.array([40.0, 0.0]), np.zeros(1, np.int64), np.zeros(1, bool), 1.0, 1.0,
+             np.array([0.0]), np.array([25.0, 0.0]))  # fmt: skip
+    assert len(exposure.signatures) == known
