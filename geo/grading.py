@@ -67,7 +67,8 @@ class Prepared:
     facts: LayerFacts
     rules: RiskRules
     ch: dict
-    flags: list
+    labels: list[str]  # of the child rules
+    masks: np.ndarray  # rules × children: who meets each
     home: np.ndarray
     children: np.ndarray  # per household
     most: np.ndarray  # highest child vulnerability per household (NaN: no child)
@@ -85,14 +86,13 @@ def prepare(
     """The part of grading that needs no proximity (it can run while proximity does)."""
     rules = rules or RiskRules.from_dict()
     facts = layer_facts(households, waters, slopes)
-    ch, flags = child_vulnerability(children, as_of, rules)
+    ch, labels, masks = child_vulnerability(children, as_of, rules)
     n, m = len(facts.hh_ids), len(ch["age"])
     home = _index(_positions(facts.hh_ids, ch["household_id"]), m)
-    masks = np.stack([mask for _, mask in flags])
     points = ch["vulnerability_points"]
     total, counts, most = grading_kernels.household_tally(home, masks, points, n)
-    counted = [_children_text([label for label, _ in flags], counts)]
-    return Prepared(facts, rules, ch, flags, home, total, most, counted)
+    counted = [_children_text(labels, counts)]
+    return Prepared(facts, rules, ch, labels, masks, home, total, most, counted)
 
 
 def _children_text(labels: list[str], counts: np.ndarray) -> rt.Group:
@@ -101,7 +101,7 @@ def _children_text(labels: list[str], counts: np.ndarray) -> rt.Group:
     distinct combination of counts (a county's 100,000 households have a few hundred) and
     picked per household: the final text then copies one piece per household instead of
     three per factor."""
-    counts = np.asarray(counts, dtype=np.int64).reshape(-1, len(labels))
+    counts = np.asarray(counts, dtype=np.int64)
     key, usable = grading_kernels.combination_key(counts)
     codes, uniques = pd.factorize(key if usable else _renumbered_key(counts))
     one = np.empty(len(uniques), np.int64)  # a household of each combination
@@ -141,9 +141,7 @@ def grade_prepared(prep: Prepared, prox: Proximity) -> Graded:
     out["score"] = hh["exposure_points"] + np.nan_to_num(prep.most)
     out["tier_code"], out["tier"] = rules.tiers(out["score"])
     out["reasons"] = rt.render(groups + prep.counted, n)
-    return Graded(
-        at.frame(out), lambda: _child_rows(hh, groups, prep.ch, prep.flags, prep.home, rules)
-    )
+    return Graded(at.frame(out), lambda: _child_rows(hh, groups, prep))
 
 
 def assess(
@@ -172,9 +170,8 @@ def assess(
     return prox, grade_prepared(prep, prox)
 
 
-def _child_rows(
-    hh: dict, groups: list, ch: dict, flags: list, home: np.ndarray, rules
-) -> pd.DataFrame:
+def _child_rows(hh: dict, groups: list, prep: Prepared) -> pd.DataFrame:
+    ch, home = prep.ch, prep.home
     m = len(home)
     inside = home >= 0
     rows = dict(ch)
@@ -183,9 +180,11 @@ def _child_rows(
     exposure = np.where(inside, hh["exposure_points"][np.maximum(home, 0)], 0)
     rows["exposure_points"] = exposure
     rows["score"] = exposure + ch["vulnerability_points"]
-    rows["tier_code"], rows["tier"] = rules.tiers(rows["score"])
+    rows["tier_code"], rows["tier"] = prep.rules.tiers(rows["score"])
     rows["reasons"] = rt.render(
-        [g.take(home) for g in groups] + [rt.group(mask, label) for label, mask in flags], m
+        [g.take(home) for g in groups]
+        + [rt.group(mask, label) for label, mask in zip(prep.labels, prep.masks, strict=True)],
+        m,
     )
     return at.frame(rows)
 

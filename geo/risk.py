@@ -452,22 +452,20 @@ def _child_flags(children: pd.DataFrame, age: np.ndarray, rules: RiskRules) -> l
 
 def child_vulnerability(
     children: pd.DataFrame, as_of: dt.date, rules: RiskRules
-) -> tuple[dict, list[tuple[str, np.ndarray]]]:
-    """Per child (under 18 on as_of), as columns: age and vulnerability points; and (label,
-    mask) of every child rule over those rows, for the reasons and for households to count."""
+) -> tuple[dict, list[str], np.ndarray]:
+    """Per child (under 18 on as_of), as columns: age and vulnerability points; and the label
+    of every child rule with its mask over those rows (rules × children), for the reasons and
+    for households to count."""
     age = age_years(children["birth_date"], as_of)
     flags = _child_flags(children, age, rules)
     masks = np.stack([mask for _, _, mask in flags])
     points = flag_points(masks, np.array([pts for _, pts, _ in flags], dtype=float))
     child = (age >= 0) & (age < 18)
-    if child.all():  # as it is mostly: nothing to take
-        out = {name: children[name] for name in ("child_id", "village_code")}
-        out["household_id"] = at.text(children["household_id"])
-        out.update(age=age, vulnerability_points=points)
-        return out, [(label, masks[f]) for f, (label, _, _) in enumerate(flags)]
-    keep = np.flatnonzero(child)
-    out = {name: children[name].take(keep) for name in ("child_id", "village_code")}
-    out["household_id"] = at.take(at.text(children["household_id"]), keep)
+    every = bool(child.all())  # as it mostly is: nothing to take
+    keep = slice(None) if every else np.flatnonzero(child)
+    ids = at.text(children["household_id"])
+    out = {name: children[name].iloc[keep] for name in ("child_id", "village_code")}
+    out["household_id"] = ids if every else at.take(ids, keep)
     out["age"] = age[keep]
     out["vulnerability_points"] = points[keep]
-    return out, [(label, mask[keep]) for label, _, mask in flags]
+    return out, [label for label, _, _ in flags], masks[:, keep]
